@@ -1,0 +1,104 @@
+/**
+ * The parameters of GPT-1: names, shapes, and the paper's random initialisation.
+ *
+ * Parameters are a plain readonly record from name to tensor, with the Hugging Face
+ * names (`openai-community/openai-gpt`), which is also the order of the original
+ * checkpoint's flat vector:
+ *
+ * | name | shape | original `train.py` variable |
+ * |---|---|---|
+ * | `positions_embed.weight` | [n_ctx, n_embd] | rows n_vocab+n_special.. of `model/we` |
+ * | `tokens_embed.weight` | [n_vocab+n_special, n_embd] | first rows of `model/we` |
+ * | `h.{i}.attn.c_attn.weight` | [n_embd, 3·n_embd] | `model/h{i}/attn/c_attn/w` (Conv1D, [1, nx, nf]) |
+ * | `h.{i}.attn.c_attn.bias` | [3·n_embd] | `model/h{i}/attn/c_attn/b` |
+ * | `h.{i}.attn.c_proj.weight` | [n_embd, n_embd] | `model/h{i}/attn/c_proj/w` |
+ * | `h.{i}.attn.c_proj.bias` | [n_embd] | `model/h{i}/attn/c_proj/b` |
+ * | `h.{i}.ln_1.weight` / `.bias` | [n_embd] | `model/h{i}/ln_1/g`, `/b` |
+ * | `h.{i}.mlp.c_fc.weight` | [n_embd, n_inner] | `model/h{i}/mlp/c_fc/w` |
+ * | `h.{i}.mlp.c_fc.bias` | [n_inner] | `model/h{i}/mlp/c_fc/b` |
+ * | `h.{i}.mlp.c_proj.weight` | [n_inner, n_embd] | `model/h{i}/mlp/c_proj/w` |
+ * | `h.{i}.mlp.c_proj.bias` | [n_embd] | `model/h{i}/mlp/c_proj/b` |
+ * | `h.{i}.ln_2.weight` / `.bias` | [n_embd] | `model/h{i}/ln_2/g`, `/b` |
+ *
+ * Conv1D weights are stored [in, out] ("nx, nf"), so a linear layer is `x · W + b`.
+ *
+ * @module
+ */
+import { type GPTConfig, nTokenRows } from './config.ts';
+import { type Rng, fork, normals } from './random.ts';
+import { type Tensor, assertShape, full, tensor, zeros } from './tensor.ts';
+
+/** All parameters of a model, by Hugging Face name. */
+export type Params = Readonly<Record<string, Tensor>>;
+
+/** The parameter names of block `i`, in checkpoint order. */
+export function blockParamNames(i: number): string[] {
+  const p = `h.${i}.`;
+  return [
+    `${p}attn.c_attn.weight`, `${p}attn.c_attn.bias`,
+    `${p}attn.c_proj.weight`, `${p}attn.c_proj.bias`,
+    `${p}ln_1.weight`, `${p}ln_1.bias`,
+    `${p}mlp.c_fc.weight`, `${p}mlp.c_fc.bias`,
+    `${p}mlp.c_proj.weight`, `${p}mlp.c_proj.bias`,
+    `${p}ln_2.weight`, `${p}ln_2.bias`,
+  ];
+}
+
+/**
+ * Every parameter name with its shape, in the order of the original checkpoint
+ * (positions, tokens, then the blocks).
+ */
+export function paramShapes(config: GPTConfig): [string, number[]][] {
+  const { n_ctx, n_embd: d, n_inner, n_layer } = config;
+  const out: [string, number[]][] = [
+    ['positions_embed.weight', [n_ctx, d]],
+    ['tokens_embed.weight', [nTokenRows(config), d]],
+  ];
+  for (let i = 0; i < n_layer; i++) {
+    const shapes: number[][] = [[d, 3 * d], [3 * d], [d, d], [d], [d], [d], [d, n_inner], [n_inner], [n_inner, d], [d], [d], [d]];
+    blockParamNames(i).forEach((name, j) => out.push([name, shapes[j]]));
+  }
+  return out;
+}
+
+/** Total number of parameters (116,534,784 for GPT-1 as released). */
+export function countParams(config: GPTConfig): number {
+  return paramShapes(config).reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
+}
+
+/**
+ * Checks that `params` has exactly the parameters of `config` with the right shapes.
+ * @throws a one-line error naming the first missing, extra or misshapen parameter.
+ */
+export function validateParams(params: Params, config: GPTConfig): void {
+  const expected = paramShapes(config);
+  for (const [name, shape] of expected) {
+    const t = params[name];
+    if (t === undefined) throw new Error(`missing parameter ${name}`);
+    assertShape(t, shape, name);
+  }
+  const known = new Set(expected.map(([n]) => n));
+  for (const name of Object.keys(params)) {
+    if (!known.has(name)) throw new Error(`unexpected parameter ${name} for a ${config.n_layer}-layer model`);
+  }
+}
+
+/**
+ * Random initialisation as in the paper (§4.1: "Since layernorm is used extensively
+ * throughout the model, a simple weight initialization of N(0, 0.02) was
+ * sufficient") and the original code: weights and embeddings ~ N(0, 0.02²), biases 0,
+ * LayerNorm gains 1 and biases 0.
+ *
+ * Each parameter draws from its own stream forked from `seed` by name, so adding a
+ * layer never changes the values of the others.
+ */
+export function initParams(config: GPTConfig, seed: Rng): Params {
+  const out: Record<string, Tensor> = {};
+  for (const [name, shape] of paramShapes(config)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (/ln_\d\.weight$/.test(name)) out[name] = full(shape, 1);
+    else if (name.endsWith('.bias')) out[name] = zeros(shape);
+    else out[name] = tensor(shape, normals(fork(seed, name), n, 0, config.initializer_range)[0]);
+  }
+  return Object.freeze(out);
+}
