@@ -1,0 +1,68 @@
+/**
+ * `gpt1`: the command line. Each command lives in its own module under `src/cli/`
+ * and exports a {@link Command}; this file only dispatches and turns errors into
+ * one line on stderr with a non-zero status.
+ *
+ * @module
+ */
+import { type CommandSpec, type ParsedFlags, UsageError, helpText, parseFlags } from './args.ts';
+
+/** One `gpt1` command: its flags and what it does with them. Resolves to the exit status. */
+export interface Command {
+  readonly spec: CommandSpec;
+  run(flags: ParsedFlags): Promise<number>;
+}
+
+/**
+ * Name → loader of every command, loaded lazily so that `gpt1 info` does not load
+ * the training code. A new command is one module and one line here.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  // one line per command, e.g.  info: async () => (await import('./info.ts')).command,
+};
+
+function table(): Readonly<Record<string, () => Promise<Command>>> {
+  return COMMANDS;
+}
+
+function usage(): string {
+  const names = Object.keys(table()).sort();
+  return [
+    'gpt1: GPT-1 (Radford et al. 2018) in TypeScript',
+    '',
+    'Usage: gpt1 <command> [options]     gpt1 <command> --help',
+    '',
+    `Commands: ${names.join(', ')}`,
+    '',
+    'Environment: GPT1_BACKEND=webgpu|headlessgl|webasm|cpu forces the gpu.js backend.',
+  ].join('\n');
+}
+
+/** Runs `gpt1 argv…` and resolves to the process exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const load = table()[name];
+  if (load === undefined) {
+    console.error(`gpt1: unknown command '${name}' (commands: ${Object.keys(table()).sort().join(', ')})`);
+    return 2;
+  }
+  try {
+    const command = await load();
+    const { flags, help } = parseFlags(command.spec, rest);
+    if (help) {
+      console.log(helpText(command.spec));
+      return 0;
+    }
+    return await command.run(flags);
+  } catch (e) {
+    const err = e as Error;
+    const message = (err?.message ?? String(e)).split('\n')[0];
+    console.error(err instanceof UsageError ? message : `gpt1 ${name}: ${message}`);
+    if (process.env.GPT1_DEBUG) console.error(err?.stack);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}
