@@ -1,0 +1,110 @@
+/**
+ * What the two checkpoint layouts share: the result type, JSON and vocabulary files,
+ * and the checks every loaded or saved model goes through.
+ *
+ * @module
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type GPTConfig, makeConfig } from '../config.ts';
+import { type Params, paramShapes } from '../params.ts';
+import { assertFinite } from '../io/safetensors.ts';
+
+/** The two layouts: the original release (`params_*.npy`) and Hugging Face (`model.safetensors`). */
+export type CheckpointFormat = 'original' | 'hf';
+
+/** Options of {@link loadCheckpoint}-like functions. */
+export interface LoadOptions {
+  /**
+   * Attention heads. The original release does not record it (it is 12); a checkpoint
+   * that records it (`config.json`, `gpt1-ts.json`) must agree with this value.
+   */
+  readonly n_head?: number;
+}
+
+/** A loaded model. `params` passed `validateParams(params, config)`. */
+export interface Checkpoint {
+  readonly format: CheckpointFormat;
+  readonly config: GPTConfig;
+  readonly params: Params;
+}
+
+/** Optional extras of the writers. */
+export interface SaveExtra {
+  /**
+   * A directory with the BPE vocabulary to copy next to the weights: either the
+   * original names (`encoder_bpe_40000.json`, `vocab_40000.bpe`) or the Hugging Face
+   * ones (`vocab.json`, `merges.txt`); the writer renames them for its layout.
+   */
+  readonly vocabDir?: string;
+}
+
+/** Reads and parses a JSON file. @throws `path: missing` / `path: not JSON: …`. */
+export function readJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `${path}: missing` : `${path}: cannot read: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path}: not JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** `makeConfig(fields)` with its errors prefixed by `where`, the file the fields came from. */
+export function configFrom(fields: Partial<GPTConfig>, where: string): GPTConfig {
+  try {
+    return makeConfig(fields);
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The number of heads: `opts.n_head`, else what the checkpoint records, else 12 (the
+ * release). @throws when both are given and disagree.
+ */
+export function chooseNHead(opts: LoadOptions, recorded: number | undefined, where: string): number {
+  if (opts.n_head !== undefined && recorded !== undefined && opts.n_head !== recorded) {
+    throw new Error(`${where}: records n_head ${recorded}, but n_head ${opts.n_head} was asked for`);
+  }
+  return opts.n_head ?? recorded ?? 12;
+}
+
+/**
+ * Refuses to save weights with NaN or ±Infinity: the loaders would reject the file.
+ * @throws `what: tensor NAME contains NaN at element K`.
+ */
+export function assertParamsFinite(params: Params, config: GPTConfig, what: string): void {
+  for (const [name] of paramShapes(config)) assertFinite(params[name].data, name, what);
+}
+
+/** Vocabulary file names of each layout: [encoder (token → id JSON), BPE merges]. */
+export const VOCAB_NAMES: Readonly<Record<CheckpointFormat, readonly [string, string]>> = Object.freeze({
+  original: ['encoder_bpe_40000.json', 'vocab_40000.bpe'] as const,
+  hf: ['vocab.json', 'merges.txt'] as const,
+});
+
+/** True when `dir` holds a vocabulary in either naming. */
+export function hasVocab(dir: string): boolean {
+  return [...VOCAB_NAMES.original, ...VOCAB_NAMES.hf].some((f) => existsSync(join(dir, f)));
+}
+
+/**
+ * The vocabulary files of `vocabDir` (either naming), renamed for layout `to`, as
+ * bytes copied unchanged. @throws when the directory lacks the encoder or the merges.
+ */
+export function vocabFiles(vocabDir: string, to: CheckpointFormat): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  for (const k of [0, 1]) {
+    const candidates = [VOCAB_NAMES.original[k], VOCAB_NAMES.hf[k]].map((f) => join(vocabDir, f));
+    const found = candidates.find((p) => existsSync(p));
+    if (!found) throw new Error(`${vocabDir}: no vocabulary file ${candidates.map((p) => p.slice(vocabDir.length + 1)).join(' or ')}`);
+    out[VOCAB_NAMES[to][k]] = readFileSync(found);
+  }
+  return out;
+}

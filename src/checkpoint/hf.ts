@@ -1,0 +1,228 @@
+/**
+ * The Hugging Face layout (`openai-community/openai-gpt`, transformers'
+ * `OpenAIGPTModel` / `OpenAIGPTLMHeadModel`).
+ *
+ * | file | content |
+ * |---|---|
+ * | `model.safetensors` | the parameters by name (`tokens_embed.weight`, `positions_embed.weight`, `h.{i}.…`), Conv1D weights `[nx, nf]` |
+ * | `config.json` | `model_type: "openai-gpt"`, `vocab_size`, `n_positions`, `n_embd`, `n_layer`, `n_head`, `afn`, `layer_norm_epsilon`, `*_pdrop`, `initializer_range`, optional `n_special` |
+ * | `vocab.json`, `merges.txt` | the BPE vocabulary (optional here) |
+ *
+ * Reading accepts names with or without the `transformer.` prefix (an
+ * `OpenAIGPTLMHeadModel` state dict has it, an `OpenAIGPTModel` one does not), an
+ * `lm_head.weight` (the output layer, tied to the token embedding: it must be
+ * bit-identical to `tokens_embed.weight`; it is compared in chunks and never kept), and
+ * `h.{i}.attn.bias` (transformers' causal-mask buffer `[1, 1, n_positions, n_positions]`
+ * that older versions saved: it must be the lower-triangular mask of ones; it is not a
+ * parameter and is dropped). Any other tensor is an error. Each parameter is read from
+ * the file straight into its own Float32Array (one copy from disk, no file-sized buffer).
+ * F16 and BF16 tensors are converted to float32 exactly.
+ *
+ * `vocab_size` and `n_special`: transformers sizes `tokens_embed` with `vocab_size`
+ * rows, specials included (pytorch-pretrained-bert used `vocab_size + n_special` rows).
+ * We write `vocab_size = n_vocab + n_special` and `n_special`, and read either
+ * convention, telling them apart by the rows of `tokens_embed.weight`.
+ *
+ * `afn: "gelu"` is transformers' `gelu_new`, the tanh approximation of GPT-1; `"silu"`
+ * is read as `swish`. `summary_first_dropout` maps to `clf_pdrop`. transformers fixes
+ * the inner width to 4·n_embd; we read and write an `n_inner` field for other widths
+ * (which transformers cannot load).
+ *
+ * @module
+ */
+import { type Activation, type GPTConfig } from '../config.ts';
+import { type Params, paramShapes, validateParams } from '../params.ts';
+import { type Tensor, showShape } from '../tensor.ts';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import {
+  READABLE_DTYPES, type SafetensorsEntry, type SafetensorsHeader, encodeSafetensorsChunks,
+  readSafetensorsElements, readSafetensorsHeader, readSafetensorsTensor,
+} from '../io/safetensors.ts';
+import { type FileContent, writeDirAtomic } from '../io/atomic.ts';
+import { type LoadOptions, type SaveExtra, assertParamsFinite, chooseNHead, configFrom, readJson, vocabFiles } from './common.ts';
+
+export const HF_WEIGHTS = 'model.safetensors';
+export const HF_CONFIG = 'config.json';
+const PREFIX = 'transformer.';
+/** Elements compared per read when checking the tied `lm_head.weight`. */
+const CHUNK = 1 << 20;
+
+const INT_FIELDS = ['vocab_size', 'n_positions', 'n_ctx', 'n_embd', 'n_layer', 'n_head', 'n_special', 'n_inner'] as const;
+const FLOAT_FIELDS = ['layer_norm_epsilon', 'resid_pdrop', 'embd_pdrop', 'attn_pdrop', 'initializer_range', 'summary_first_dropout'] as const;
+
+/** The `config.json` of a model, as transformers' `OpenAIGPTConfig` writes it (plus `n_special`, and `n_inner` when it is not 4·n_embd). */
+export function hfConfigJson(config: GPTConfig): Record<string, unknown> {
+  return {
+    architectures: ['OpenAIGPTLMHeadModel'],
+    model_type: 'openai-gpt',
+    vocab_size: config.n_vocab + config.n_special,
+    n_special: config.n_special,
+    n_positions: config.n_ctx,
+    n_embd: config.n_embd,
+    n_layer: config.n_layer,
+    n_head: config.n_head,
+    ...(config.n_inner !== 4 * config.n_embd ? { n_inner: config.n_inner } : {}),
+    afn: config.afn,
+    layer_norm_epsilon: config.layer_norm_epsilon,
+    embd_pdrop: config.embd_pdrop,
+    attn_pdrop: config.attn_pdrop,
+    resid_pdrop: config.resid_pdrop,
+    summary_first_dropout: config.clf_pdrop,
+    initializer_range: config.initializer_range,
+  };
+}
+
+/**
+ * The config of a Hugging Face checkpoint from its `config.json` and the shapes of its
+ * embeddings and first `c_fc` (the file's truth): every size the JSON gives must agree
+ * with the tensors. @throws a one-line error starting with `where`.
+ */
+export function configFromHF(json: unknown, shapes: { tokens: readonly number[]; positions: readonly number[]; cfc?: readonly number[] }, opts: LoadOptions, where: string): GPTConfig {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${where}: expected a JSON object`);
+  const j = json as Record<string, unknown>;
+  if (j.model_type !== undefined && j.model_type !== 'openai-gpt') throw new Error(`${where}: model_type is ${JSON.stringify(j.model_type)}, expected "openai-gpt"`);
+  for (const k of [...INT_FIELDS, ...FLOAT_FIELDS]) {
+    if (j[k] !== undefined && typeof j[k] !== 'number') throw new Error(`${where}: ${k} must be a number, got ${JSON.stringify(j[k])}`);
+  }
+  const num = (k: string): number | undefined => j[k] as number | undefined;
+  const { tokens, positions, cfc } = shapes;
+  if (tokens.length !== 2) throw new Error(`${where}: tokens_embed.weight has shape ${showShape(tokens)}, expected [vocab_size, n_embd]`);
+  if (positions.length !== 2) throw new Error(`${where}: positions_embed.weight has shape ${showShape(positions)}, expected [n_positions, n_embd]`);
+  const rows = tokens[0];
+  const n_special = num('n_special') ?? 0;
+  const vocab = num('vocab_size');
+  let n_vocab: number;
+  if (vocab === undefined || vocab === rows) n_vocab = rows - n_special;
+  else if (vocab + n_special === rows) n_vocab = vocab;
+  else throw new Error(`${where}: vocab_size ${vocab} (n_special ${n_special}) does not match tokens_embed.weight with ${rows} rows`);
+  const n_ctx = num('n_positions') ?? num('n_ctx') ?? positions[0];
+  if (n_ctx !== positions[0]) throw new Error(`${where}: n_positions ${n_ctx} does not match positions_embed.weight with ${positions[0]} rows`);
+  const n_embd = num('n_embd') ?? tokens[1];
+  if (n_embd !== tokens[1] || n_embd !== positions[1]) {
+    throw new Error(`${where}: n_embd ${n_embd} does not match tokens_embed.weight ${showShape(tokens)} and positions_embed.weight ${showShape(positions)}`);
+  }
+  const fileInner = cfc && cfc.length === 2 ? cfc[1] : undefined;
+  const n_inner = num('n_inner') ?? fileInner ?? 4 * n_embd;
+  if (fileInner !== undefined && n_inner !== fileInner) throw new Error(`${where}: n_inner ${n_inner} does not match h.0.mlp.c_fc.weight ${showShape(cfc as number[])}`);
+  const afnRaw = j.afn ?? 'gelu';
+  const afn: Activation | undefined = afnRaw === 'silu' ? 'swish' : afnRaw === 'gelu' || afnRaw === 'relu' || afnRaw === 'swish' ? afnRaw : undefined;
+  if (!afn) throw new Error(`${where}: afn ${JSON.stringify(afnRaw)} is not one of gelu, relu, swish, silu`);
+  const fields: Partial<GPTConfig> = {
+    n_vocab, n_special, n_ctx, n_embd, n_inner, afn,
+    n_head: chooseNHead(opts, num('n_head'), where),
+    n_layer: num('n_layer'),
+    layer_norm_epsilon: num('layer_norm_epsilon'),
+    embd_pdrop: num('embd_pdrop'),
+    attn_pdrop: num('attn_pdrop'),
+    resid_pdrop: num('resid_pdrop'),
+    clf_pdrop: num('summary_first_dropout'),
+    initializer_range: num('initializer_range'),
+  };
+  for (const k of Object.keys(fields) as (keyof GPTConfig)[]) if (fields[k] === undefined) delete fields[k];
+  if (fields.n_layer === undefined) throw new Error(`${where}: n_layer is missing`);
+  return configFrom(fields, where);
+}
+
+/** The tensors of the file by name without the `transformer.` prefix. */
+function stripPrefixes(header: SafetensorsHeader, file: string): Map<string, SafetensorsEntry> {
+  const byName = new Map<string, SafetensorsEntry>();
+  for (const e of header.entries) {
+    const name = e.name.startsWith(PREFIX) ? e.name.slice(PREFIX.length) : e.name;
+    const other = byName.get(name);
+    if (other) throw new Error(`${file}: tensors ${other.name} and ${e.name} are the same parameter`);
+    byName.set(name, e);
+  }
+  return byName;
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/**
+ * Loads a Hugging Face checkpoint from `dir` (`config.json` + `model.safetensors`).
+ *
+ * Checked, each as a one-line error naming the file: the safetensors header (see
+ * `io/safetensors.ts`); `config.json` agrees with the tensors; every parameter is
+ * present with its shape, and there is no other tensor except a tied `lm_head.weight`
+ * equal to `tokens_embed.weight` and causal-mask buffers; dtypes are F32, F16 or BF16;
+ * every number is finite.
+ */
+export function loadHF(dir: string, opts: LoadOptions = {}): { config: GPTConfig; params: Params } {
+  const configPath = join(dir, HF_CONFIG);
+  const path = join(dir, HF_WEIGHTS);
+  const json = readJson(configPath);
+  if (!existsSync(path)) throw new Error(`${path}: missing`);
+  const header = readSafetensorsHeader(path);
+  const byName = stripPrefixes(header, path);
+  const need = (name: string): SafetensorsEntry => {
+    const e = byName.get(name);
+    if (!e) throw new Error(`${path}: missing tensor ${name}`);
+    return e;
+  };
+  const config = configFromHF(json, { tokens: need('tokens_embed.weight').shape, positions: need('positions_embed.weight').shape, cfc: byName.get('h.0.mlp.c_fc.weight')?.shape }, opts, configPath);
+
+  // Every tensor accounted for, with its shape and a readable dtype, before reading any data.
+  const expected = new Map(paramShapes(config));
+  const tokensShape = expected.get('tokens_embed.weight') as number[];
+  const mask = [1, 1, config.n_ctx, config.n_ctx];
+  for (const [name, e] of byName) {
+    const want = expected.get(name) ?? (name === 'lm_head.weight' ? tokensShape : /^h\.(\d+)\.attn\.bias$/.test(name) && Number(name.split('.')[1]) < config.n_layer ? mask : undefined);
+    if (!want) throw new Error(`${path}: unexpected tensor ${e.name} (not a parameter of a ${config.n_layer}-layer GPT-1)`);
+    if (!sameShape(e.shape, want)) throw new Error(`${path}: tensor ${e.name} has shape ${showShape(e.shape)}, expected ${showShape(want)}`);
+    if (!READABLE_DTYPES.includes(e.dtype)) throw new Error(`${path}: tensor ${e.name} has dtype ${e.dtype}; only ${READABLE_DTYPES.join(', ')} are read`);
+  }
+  for (const name of expected.keys()) need(name);
+
+  const params: Record<string, Tensor> = {};
+  for (const name of expected.keys()) params[name] = readSafetensorsTensor(path, header, need(name).name);
+  Object.freeze(params);
+
+  const lm = byName.get('lm_head.weight');
+  if (lm) {
+    const tokens = params['tokens_embed.weight'].data;
+    for (let start = 0; start < tokens.length; start += CHUNK) {
+      const chunk = readSafetensorsElements(path, header, lm.name, start, Math.min(tokens.length, start + CHUNK), { allowNonFinite: true });
+      for (let k = 0; k < chunk.length; k++) {
+        if (!Object.is(chunk[k], tokens[start + k])) {
+          throw new Error(`${path}: ${lm.name} differs from tokens_embed.weight at element ${start + k}; GPT-1 ties the output layer to the token embedding`);
+        }
+      }
+    }
+  }
+  for (const [name, e] of byName) {
+    if (!name.endsWith('.attn.bias')) continue;
+    const n = config.n_ctx;
+    const m = readSafetensorsTensor(path, header, e.name, { allowNonFinite: true }).data;
+    for (let r = 0; r < n; r++) {
+      for (let c = 0; c < n; c++) {
+        if (m[r * n + c] !== (c <= r ? 1 : 0)) throw new Error(`${path}: ${e.name} is not the causal mask (element [${r}, ${c}] is ${m[r * n + c]})`);
+      }
+    }
+  }
+  validateParams(params, config);
+  return { config, params };
+}
+
+/** The files of the Hugging Face layout for a model; the safetensors data are views of the parameters. */
+export function hfFiles(config: GPTConfig, params: Params): Record<string, FileContent> {
+  validateParams(params, config);
+  const list = paramShapes(config).map(([name]) => [name, params[name]] as const);
+  return {
+    [HF_CONFIG]: `${JSON.stringify(hfConfigJson(config), null, 2)}\n`,
+    [HF_WEIGHTS]: encodeSafetensorsChunks(list, { format: 'pt' }),
+  };
+}
+
+/**
+ * Saves a model in the Hugging Face layout to `dir`, atomically (see
+ * `writeDirAtomic`): `model.safetensors` (F32, no `lm_head.weight`: transformers
+ * re-ties it), `config.json`, and `vocab.json` + `merges.txt` if `extra.vocabDir` is given.
+ * @throws on parameters that do not match `config` or are not finite.
+ */
+export function saveHF(dir: string, config: GPTConfig, params: Params, extra: SaveExtra = {}): void {
+  validateParams(params, config);
+  assertParamsFinite(params, config, `saveHF ${dir}`);
+  const files = { ...hfFiles(config, params), ...(extra.vocabDir ? vocabFiles(extra.vocabDir, 'hf') : {}) };
+  writeDirAtomic(dir, files);
+}
+

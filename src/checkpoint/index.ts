@@ -1,0 +1,88 @@
+/**
+ * GPT-1 checkpoints in both published layouts: recognise, load, save, convert.
+ *
+ * - `original`: openai/finetune-transformer-lm's `model/` directory
+ *   (`params_shapes.json` + `params_0.npy` … `params_9.npy`), see `original.ts`.
+ * - `hf`: Hugging Face `openai-community/openai-gpt` (`model.safetensors` +
+ *   `config.json`), see `hf.ts`.
+ *
+ * Both hold the same numbers: converting either way and back is bit-identical in every
+ * tensor. Every problem with a checkpoint is thrown as an `Error` whose message is one
+ * line naming the file and what is wrong. See docs/checkpoints.md.
+ *
+ * @module
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type GPTConfig } from '../config.ts';
+import { type Params } from '../params.ts';
+import { resolveDirAtomic } from '../io/atomic.ts';
+import { type Checkpoint, type CheckpointFormat, type LoadOptions, type SaveExtra, hasVocab } from './common.ts';
+import { HF_CONFIG, HF_WEIGHTS, loadHF, saveHF } from './hf.ts';
+import { loadOriginal, saveOriginal } from './original.ts';
+
+export type { Checkpoint, CheckpointFormat, LoadOptions, SaveExtra } from './common.ts';
+export { loadOriginal, saveOriginal } from './original.ts';
+export { loadHF, saveHF } from './hf.ts';
+
+/**
+ * The layout of checkpoint directory `dir`, recognised by its files:
+ * `params_shapes.json` → `original`, `model.safetensors` → `hf`.
+ * @throws naming what was found instead: no directory, both layouts, only
+ *   `pytorch_model.bin` (safetensors is required), a sharded safetensors index, or nothing known.
+ */
+export function detectFormat(dir: string): CheckpointFormat {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new Error(`${dir}: no such checkpoint directory`);
+  }
+  if (!isDir) throw new Error(`${dir}: not a directory (a checkpoint is a directory)`);
+  const has = (f: string): boolean => existsSync(join(dir, f));
+  const original = has('params_shapes.json');
+  const hf = has(HF_WEIGHTS);
+  if (original && hf) throw new Error(`${dir}: holds both an original (params_shapes.json) and a Hugging Face (${HF_WEIGHTS}) checkpoint; keep one`);
+  if (original) return 'original';
+  if (hf) return 'hf';
+  if (has('model.safetensors.index.json')) throw new Error(`${dir}: sharded safetensors (model.safetensors.index.json) is not supported; GPT-1 fits in one model.safetensors`);
+  for (const f of ['pytorch_model.bin', 'tf_model.h5', 'flax_model.msgpack']) {
+    if (has(f)) throw new Error(`${dir}: only ${f} found; safetensors is required: download model.safetensors from openai-community/openai-gpt`);
+  }
+  if (has('params_0.npy')) throw new Error(`${join(dir, 'params_shapes.json')}: missing (the shards params_*.npy cannot be split without it)`);
+  if (has(HF_CONFIG)) throw new Error(`${join(dir, HF_WEIGHTS)}: missing (found ${HF_CONFIG} only)`);
+  throw new Error(`${dir}: not a GPT-1 checkpoint: expected params_shapes.json + params_0..9.npy (original) or ${HF_WEIGHTS} + ${HF_CONFIG} (Hugging Face)`);
+}
+
+/**
+ * Loads a checkpoint of either layout. If `dir` is missing because a `writeDirAtomic`
+ * swap was interrupted, the complete copy it left is read instead (nothing on disk is changed).
+ * The parameters are validated against the config before returning.
+ */
+export function loadCheckpoint(dir: string, opts: LoadOptions = {}): Checkpoint {
+  const real = resolveDirAtomic(dir);
+  const format = detectFormat(real);
+  const { config, params } = format === 'original' ? loadOriginal(real, opts) : loadHF(real, opts);
+  return Object.freeze({ format, config, params });
+}
+
+/** Saves a model in layout `format` (atomically). */
+export function saveCheckpoint(dir: string, format: CheckpointFormat, config: GPTConfig, params: Params, extra: SaveExtra = {}): void {
+  if (format === 'original') saveOriginal(dir, config, params, extra);
+  else if (format === 'hf') saveHF(dir, config, params, extra);
+  else throw new Error(`unknown checkpoint format ${String(format)} (original or hf)`);
+}
+
+/**
+ * Converts the checkpoint in `src` to layout `to` in directory `out`, copying the
+ * vocabulary files if `src` has them (renamed for the target layout).
+ * @returns the loaded source checkpoint (its format and config).
+ */
+export function convertCheckpoint(src: string, to: CheckpointFormat, out: string, opts: LoadOptions = {}): Checkpoint {
+  if (to !== 'original' && to !== 'hf') throw new Error(`unknown checkpoint format ${String(to)} (original or hf)`);
+  if (resolve(src) === resolve(out)) throw new Error(`${out}: the output directory must differ from the source`);
+  const ckpt = loadCheckpoint(src, opts);
+  const real = resolveDirAtomic(src);
+  saveCheckpoint(out, to, ckpt.config, ckpt.params, hasVocab(real) ? { vocabDir: real } : {});
+  return ckpt;
+}

@@ -1,0 +1,278 @@
+/**
+ * The original release's layout (openai/finetune-transformer-lm, directory `model/`).
+ *
+ * | file | content |
+ * |---|---|
+ * | `params_shapes.json` | the shapes of the 146 arrays, in order, e.g. `[[512, 768], [40478, 768], [1, 768, 2304], …]` |
+ * | `params_0.npy` … `params_9.npy` | one flat float32 vector of all the numbers (116,534,784 for GPT-1), cut into 10 one-dimensional shards |
+ * | `encoder_bpe_40000.json`, `vocab_40000.bpe` | the BPE vocabulary (optional here) |
+ * | `gpt1-ts.json` | optional, ours: what the shapes cannot say (n_special, n_head, afn, epsilon, dropouts) |
+ *
+ * The original `train.py` loads it as
+ *
+ * ```python
+ * shapes = json.load(open('model/params_shapes.json'))
+ * offsets = np.cumsum([np.prod(shape) for shape in shapes])
+ * init_params = [np.load('model/params_{}.npy'.format(n)) for n in range(10)]
+ * init_params = np.split(np.concatenate(init_params, 0), offsets)[:-1]
+ * init_params = [param.reshape(shape) for param, shape in zip(init_params, shapes)]
+ * ```
+ *
+ * and so do we: the shards are read, in order, straight into one preallocated
+ * Float32Array (no per-shard buffer for `<f4` shards), which is split at the
+ * cumulative products of the shapes; every parameter tensor is a `subarray` **view**
+ * of that one array (no copy: the loaded model costs exactly 4 bytes per number).
+ * The array order is `paramShapes(config)`; Conv1D weights carry a leading 1
+ * (`[1, nx, nf]`) that the Hugging Face names drop. We return
+ * `positions_embed.weight` with all `n_ctx` rows of the file and
+ * `tokens_embed.weight` with all token rows; `train.py` instead cuts the positions to
+ * its `n_ctx` and stacks `[tokens; specials; positions]` into one matrix `we`.
+ *
+ * Writing splits the flat vector as `np.array_split(flat, 10)` does: the first
+ * `N mod 10` shards get `⌊N/10⌋ + 1` numbers, the others `⌊N/10⌋`. Each shard is a
+ * version 1.0 `<f4` `.npy` exactly as `numpy.save` writes it, and `params_shapes.json`
+ * is byte-identical to the release's for the GPT-1 sizes.
+ *
+ * @module
+ */
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { type GPTConfig } from '../config.ts';
+import { type Params, paramShapes, validateParams } from '../params.ts';
+import { type Tensor, numel, showShape, tensor } from '../tensor.ts';
+import { HOST_LITTLE_ENDIAN, type NpyHeader, encodeNpyHeader, float32LEBytes, readNpy, readNpyHeader } from '../io/npy.ts';
+import { type FileContent, writeDirAtomic } from '../io/atomic.ts';
+import { type LoadOptions, type SaveExtra, assertParamsFinite, chooseNHead, configFrom, readJson, vocabFiles } from './common.ts';
+
+/** Number of shards of the release, hard-coded in `train.py` (`range(10)`). */
+export const N_SHARDS = 10;
+/** Our optional side file in the original layout. */
+export const EXTRAS_FILE = 'gpt1-ts.json';
+/** Fields of {@link EXTRAS_FILE}: the config fields the shapes do not determine. */
+const EXTRA_FIELDS = ['n_special', 'n_head', 'afn', 'layer_norm_epsilon', 'embd_pdrop', 'attn_pdrop', 'resid_pdrop', 'clf_pdrop', 'initializer_range'] as const;
+
+const isConv1DWeight = (name: string): boolean => /\.(c_attn|c_proj|c_fc)\.weight$/.test(name);
+
+/** One array of the original layout: its name, shape in the file, and place in the flat vector. */
+export interface OriginalArray {
+  readonly name: string;
+  /** Shape in `params_shapes.json` (Conv1D weights `[1, nx, nf]`). */
+  readonly fileShape: readonly number[];
+  /** Shape of the parameter tensor (`paramShapes`: Conv1D weights `[nx, nf]`). */
+  readonly shape: readonly number[];
+  /** First element in the flat vector. */
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** The arrays of the original layout for `config`, in file order, with their offsets. */
+export function originalLayout(config: GPTConfig): OriginalArray[] {
+  let offset = 0;
+  return paramShapes(config).map(([name, shape]) => {
+    const size = numel(shape);
+    const a = { name, fileShape: isConv1DWeight(name) ? [1, ...shape] : shape, shape, offset, size };
+    offset += size;
+    return a;
+  });
+}
+
+/** The contents of `params_shapes.json` for `config`, formatted as Python's `json.dump` writes it. */
+export function encodeParamsShapes(config: GPTConfig): string {
+  return `[${originalLayout(config).map((a) => `[${a.fileShape.join(', ')}]`).join(', ')}]`;
+}
+
+/** Sizes of `np.array_split` of `n` numbers into `k` parts: the first `n mod k` parts get one more. */
+export function arraySplitSizes(n: number, k: number): number[] {
+  const each = Math.floor(n / k);
+  const extra = n % k;
+  return Array.from({ length: k }, (_, i) => (i < extra ? each + 1 : each));
+}
+
+/** Parses `params_shapes.json` content: a list of lists of non-negative integers. */
+function parseShapes(json: unknown, where: string): number[][] {
+  if (!Array.isArray(json)) throw new Error(`${where}: expected a list of shapes`);
+  json.forEach((s, i) => {
+    if (!Array.isArray(s) || !s.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new Error(`${where}: shape ${i} is not a list of non-negative integers: ${JSON.stringify(s)}`);
+    }
+  });
+  return json as number[][];
+}
+
+/**
+ * The config of an original-layout checkpoint with these `shapes`: n_layer from the
+ * count, n_ctx and n_embd from the positions, the token rows (n_vocab + n_special) from
+ * the tokens, n_inner from the first `c_fc`; the rest from `extras` (the contents of
+ * `gpt1-ts.json`, if any) or GPT-1's values. Every shape is then checked against the
+ * layout of that config.
+ * @throws a one-line error starting with `where`.
+ */
+export function configFromOriginalShapes(shapes: readonly (readonly number[])[], extras: Partial<GPTConfig>, opts: LoadOptions, where: string): GPTConfig {
+  const n = shapes.length;
+  if (n < 14 || (n - 2) % 12 !== 0) throw new Error(`${where}: ${n} shapes is not 2 + 12·n_layer (GPT-1 has 146)`);
+  const [pos, tok, , , , , , , cfc] = shapes;
+  if (pos.length !== 2) throw new Error(`${where}: shape 0 (positions_embed) is ${showShape(pos)}, expected [n_ctx, n_embd]`);
+  if (tok.length !== 2) throw new Error(`${where}: shape 1 (tokens_embed) is ${showShape(tok)}, expected [n_vocab, n_embd]`);
+  if (cfc.length !== 3) throw new Error(`${where}: shape 8 (h.0.mlp.c_fc.weight) is ${showShape(cfc)}, expected [1, n_embd, n_inner]`);
+  const n_special = extras.n_special ?? 0;
+  if (!(Number.isInteger(n_special) && n_special >= 0 && n_special < tok[0])) {
+    throw new Error(`${where}: n_special ${n_special} does not fit the ${tok[0]} token rows`);
+  }
+  const config = configFrom(
+    {
+      ...extras,
+      n_head: chooseNHead(opts, extras.n_head, where),
+      n_vocab: tok[0] - n_special,
+      n_special,
+      n_ctx: pos[0],
+      n_embd: pos[1],
+      n_layer: (n - 2) / 12,
+      n_inner: cfc[2],
+    },
+    where,
+  );
+  originalLayout(config).forEach((a, i) => {
+    const s = shapes[i];
+    if (s.length !== a.fileShape.length || s.some((d, j) => d !== a.fileShape[j])) {
+      throw new Error(`${where}: shape ${i} (${a.name}) is ${showShape(s)}, expected ${showShape(a.fileShape)} from the other shapes`);
+    }
+  });
+  return config;
+}
+
+/** Reads the optional `gpt1-ts.json`, checking its fields. */
+function readExtras(dir: string): Partial<GPTConfig> {
+  const path = join(dir, EXTRAS_FILE);
+  if (!existsSync(path)) return {};
+  const json = readJson(path);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${path}: expected a JSON object`);
+  for (const [key, value] of Object.entries(json)) {
+    if (!(EXTRA_FIELDS as readonly string[]).includes(key)) throw new Error(`${path}: unknown field ${key} (known: ${EXTRA_FIELDS.join(', ')})`);
+    if (typeof value !== (key === 'afn' ? 'string' : 'number')) throw new Error(`${path}: ${key} must be a ${key === 'afn' ? 'string' : 'number'}, got ${JSON.stringify(value)}`);
+  }
+  return json as Partial<GPTConfig>;
+}
+
+/** The name of shard `k`. */
+export const shardName = (k: number): string => `params_${k}.npy`;
+
+function readExactly(fd: number, into: Uint8Array, position: number, path: string): void {
+  let done = 0;
+  while (done < into.length) {
+    const got = readSync(fd, into, done, into.length - done, position + done);
+    if (got === 0) throw new Error(`${path}: truncated: ended after ${position + done} bytes`);
+    done += got;
+  }
+}
+
+/**
+ * Loads an original-layout checkpoint from `dir`.
+ *
+ * Checked, each as a one-line error naming the file: `params_shapes.json` is a list of
+ * 2 + 12·n_layer shapes consistent with one another; `gpt1-ts.json` (if present) has
+ * only known fields; all 10 shards exist (and no 11th), are valid one-dimensional
+ * `.npy` arrays of a float type (`f4`; `f2`/`f8` are converted), and together hold
+ * exactly the numbers the shapes need; every number is finite.
+ */
+export function loadOriginal(dir: string, opts: LoadOptions = {}): { config: GPTConfig; params: Params } {
+  const shapesPath = join(dir, 'params_shapes.json');
+  const shapes = parseShapes(readJson(shapesPath), shapesPath);
+  const config = configFromOriginalShapes(shapes, readExtras(dir), opts, shapesPath);
+  const layout = originalLayout(config);
+  const total = layout.reduce((s, a) => s + a.size, 0);
+
+  // All shard headers first, so a broken checkpoint fails before the big allocation.
+  const shards: { path: string; header: NpyHeader; offset: number; size: number }[] = [];
+  let offset = 0;
+  for (let k = 0; k < N_SHARDS; k++) {
+    const path = join(dir, shardName(k));
+    if (!existsSync(path)) throw new Error(`${path}: missing shard ${k} of ${N_SHARDS}`);
+    const header = readNpyHeader(path);
+    if (header.shape.length !== 1) throw new Error(`${path}: shard has shape ${showShape(header.shape)}, expected a one-dimensional array`);
+    if (!/^[<>=]f[248]$/.test(header.descr)) throw new Error(`${path}: shard has dtype '${header.descr}', expected a float type (<f4; f2 and f8 are converted)`);
+    shards.push({ path, header, offset, size: header.shape[0] });
+    offset += header.shape[0];
+  }
+  const extra = join(dir, shardName(N_SHARDS));
+  if (existsSync(extra)) throw new Error(`${extra}: unexpected shard: the layout has exactly ${N_SHARDS} (params_0.npy … params_${N_SHARDS - 1}.npy)`);
+  if (offset !== total) {
+    throw new Error(`${join(dir, 'params_*.npy')}: the shards hold ${offset} numbers in all, ${shapesPath} needs ${total}`);
+  }
+
+  const flat = new Float32Array(total);
+  for (const s of shards) {
+    if (s.header.descr === '<f4' && HOST_LITTLE_ENDIAN) {
+      const fd = openSync(s.path, 'r');
+      try {
+        readExactly(fd, new Uint8Array(flat.buffer, s.offset * 4, s.size * 4), s.header.dataOffset, s.path);
+      } finally {
+        closeSync(fd);
+      }
+    } else {
+      flat.set(readNpy(s.path).tensor.data, s.offset); // converted from f2/f8 or swapped bytes
+    }
+  }
+
+  // Every number finite; the error names the parameter and the shard holding it.
+  for (let i = 0; i < total; i++) {
+    const x = flat[i];
+    if (x - x !== 0) {
+      const a = layout.find((p) => i < p.offset + p.size) as OriginalArray;
+      const s = shards.find((p) => i < p.offset + p.size) as (typeof shards)[number];
+      throw new Error(`${s.path}: ${a.name} contains ${x} at element ${i - a.offset} (flat index ${i})`);
+    }
+  }
+
+  const params: Record<string, Tensor> = {};
+  for (const a of layout) params[a.name] = tensor(a.shape, flat.subarray(a.offset, a.offset + a.size));
+  Object.freeze(params);
+  validateParams(params, config);
+  return { config, params };
+}
+
+/** The contents of `gpt1-ts.json` for `config`. */
+export function encodeExtras(config: GPTConfig): string {
+  const out: Record<string, unknown> = {};
+  for (const k of EXTRA_FIELDS) out[k] = config[k];
+  return `${JSON.stringify(out, null, 2)}\n`;
+}
+
+/**
+ * The files of the original layout for a model, as chunks that are views of the
+ * parameters (nothing is copied on little-endian hosts).
+ */
+export function originalFiles(config: GPTConfig, params: Params): Record<string, FileContent> {
+  validateParams(params, config);
+  const layout = originalLayout(config);
+  const total = layout.reduce((s, a) => s + a.size, 0);
+  const files: Record<string, FileContent> = { 'params_shapes.json': encodeParamsShapes(config) };
+  let start = 0;
+  arraySplitSizes(total, N_SHARDS).forEach((size, k) => {
+    const end = start + size;
+    const chunks: Uint8Array[] = [encodeNpyHeader([size])];
+    for (const a of layout) {
+      const lo = Math.max(start, a.offset);
+      const hi = Math.min(end, a.offset + a.size);
+      if (lo < hi) chunks.push(float32LEBytes(params[a.name].data.subarray(lo - a.offset, hi - a.offset)));
+    }
+    files[shardName(k)] = chunks;
+    start = end;
+  });
+  files[EXTRAS_FILE] = encodeExtras(config);
+  return files;
+}
+
+/**
+ * Saves a model in the original layout to `dir`, atomically (see `writeDirAtomic`):
+ * `params_shapes.json`, `params_0.npy` … `params_9.npy` (split like `np.array_split`),
+ * `gpt1-ts.json`, and the vocabulary if `extra.vocabDir` is given.
+ * With `n_special > 0` the special-token rows are the last rows of `tokens_embed`,
+ * and `gpt1-ts.json` records how many there are.
+ * @throws on parameters that do not match `config` or are not finite.
+ */
+export function saveOriginal(dir: string, config: GPTConfig, params: Params, extra: SaveExtra = {}): void {
+  validateParams(params, config);
+  assertParamsFinite(params, config, `saveOriginal ${dir}`);
+  const files = { ...originalFiles(config, params), ...(extra.vocabDir ? vocabFiles(extra.vocabDir, 'original') : {}) };
+  writeDirAtomic(dir, files);
+}
