@@ -1,0 +1,252 @@
+/**
+ * The fine-tuning objectives (paper §3.2) and their gradients, per example and per batch.
+ *
+ * > L₂(C) = Σ_(x,y) log P(y | x¹, …, xᵐ)                                  (eq. 4)
+ * > L₃(C) = L₂(C) + λ·L₁(C)                                               (eq. 5)
+ *
+ * "We additionally found that including language modeling as an auxiliary objective to
+ * the fine-tuning helped learning [...]. Specifically, we optimize the following
+ * objective (with weight λ)". As losses to minimise, per example with sequences
+ * j = 1..k (k = 1, or 2 for similarity, or the number of choices):
+ *
+ *     clf_loss = −log softmax(scores)[y]
+ *     lm_loss  = (1/k) Σⱼ mean next-token cross-entropy of sequence j (masked by M)
+ *     loss     = clf_loss + λ·lm_loss
+ *
+ * and over a batch, the mean of the per-example losses. This is the original's
+ * `train_loss = tf.reduce_mean(clf_losses) + lm_coef*tf.reduce_mean(lm_losses)`, in
+ * which `lm_losses` has one entry per sequence (every example of a batch has the same
+ * number of sequences, so the mean over examples of per-example means is the same
+ * number). With λ = 0 (`lm_coef 0`) the LM logits are not even computed.
+ *
+ * The scores come from the classifier head on the final hidden state h_l^m at the
+ * ⟨e⟩ token (`pool`) of each sequence, after classifier dropout:
+ *
+ * | task | classifier input | scores |
+ * |---|---|---|
+ * | classification, entailment | x = h(seq 1) [1, d] | x·W + b, [n_out] |
+ * | similarity | x = h(seq 1) + h(seq 2) [1, d] | x·W + b, [n_out] |
+ * | multiple choice | X = [h(seq 1); …; h(seq k)] [k, d] | X·W + b with n_out = 1, [k] |
+ *
+ * Backward: dscores = softmax(scores) − onehot(y); the classifier backward gives dX,
+ * whose rows (through the dropout mask) become `dHidden` of each sequence, non-zero
+ * only at its pooling position; the LM gradient λ/k·dL₁/dlogits of each sequence is
+ * passed with it to the model's backward pass, which sums the two at h_n.
+ *
+ * Dropout streams: with `dropout: { rng }`, sequence j of an example draws the model's
+ * masks from `fork(rng, 'seq/j')` and the classifier dropout from `fork(rng, 'clf')`;
+ * example i of a batch uses `fork(rng, 'ex/i')`.
+ *
+ * @module
+ */
+import type { GPTConfig } from '../config.ts';
+import { addGrads, backward, forward, scaleGrads, type ForwardOutput } from '../model/gpt.ts';
+import { lmLoss, lmLossBackward } from '../model/objectives.ts';
+import type { Params } from '../params.ts';
+import { type Rng, fork } from '../random.ts';
+import { type Tensor, scale, tensor } from '../tensor.ts';
+import { type ClassifierHead, applyRowMask, classifierBackward, classifierForward, dropoutMask } from './classifier.ts';
+import type { LabeledInput } from './taskdata.ts';
+import type { TaskInput } from './tasks.ts';
+
+/** Options of one fine-tuning forward (and backward) pass. */
+export interface FinetuneLossOptions {
+  /** λ, the weight of the auxiliary LM loss (paper: 0.5). 0 disables it. */
+  readonly lmCoef: number;
+  /** Training mode: model dropout (the config's rates) and classifier dropout (`clf_pdrop`). */
+  readonly dropout?: { readonly rng: Rng };
+  /** Compute the LM loss even when λ = 0 (evaluation reports it). Default: only when λ > 0. */
+  readonly lmLoss?: boolean;
+}
+
+/** What one example gives. */
+export interface ExampleResult {
+  /** loss = clf_loss + λ·lm_loss (lm_loss counted only if λ > 0). */
+  readonly loss: number;
+  readonly clfLoss: number;
+  /** Mean LM loss of the example's sequences; NaN when not computed. */
+  readonly lmLoss: number;
+  /** The classifier's scores: one per class, or one per choice. */
+  readonly scores: Float32Array;
+  /** argmax of the scores. */
+  readonly prediction: number;
+}
+
+/** An example's result with the gradients of its loss. */
+export interface ExampleGrads extends ExampleResult {
+  /** dloss/dθ for every model parameter. */
+  readonly grads: Params;
+  /** dloss/dW_y, dloss/db_y. */
+  readonly headGrads: ClassifierHead;
+}
+
+/** −log softmax(s)[y] and its gradient softmax(s) − onehot(y). */
+export function softmaxCrossEntropy(scores: Float32Array, y: number): { loss: number; dScores: Float32Array } {
+  if (!Number.isInteger(y) || y < 0 || y >= scores.length) throw new Error(`label ${y} out of range for ${scores.length} scores`);
+  let m = -Infinity;
+  for (const s of scores) m = Math.max(m, s);
+  let sum = 0;
+  for (const s of scores) sum += Math.exp(s - m);
+  const logZ = m + Math.log(sum);
+  const d = new Float32Array(scores.length);
+  for (let i = 0; i < scores.length; i++) d[i] = Math.exp(scores[i] - logZ) - (i === y ? 1 : 0);
+  return { loss: logZ - scores[y], dScores: d };
+}
+
+/** Index of the largest value (the first one on ties). */
+export function argmax(xs: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
+  return best;
+}
+
+/** Row `t` of a [T, d] tensor. */
+function row(x: Tensor, t: number): Float32Array {
+  const d = x.shape[1];
+  return x.data.slice(t * d, (t + 1) * d);
+}
+
+interface Pass {
+  readonly fwds: readonly ForwardOutput[];
+  /** Classifier input after dropout, [N, d]. */
+  readonly x: Tensor;
+  /** Classifier dropout mask, [d] (all ones when evaluating). */
+  readonly mask: Float32Array;
+  readonly scores: Float32Array;
+  readonly lmLosses: readonly number[];
+}
+
+async function forwardPass(params: Params, config: GPTConfig, head: ClassifierHead, input: TaskInput, opts: FinetuneLossOptions): Promise<Pass> {
+  const d = config.n_embd;
+  const withLm = opts.lmCoef > 0 || opts.lmLoss === true;
+  const fwds: ForwardOutput[] = [];
+  for (let j = 0; j < input.sequences.length; j++) {
+    const s = input.sequences[j];
+    const dropout = opts.dropout === undefined ? undefined : { rng: fork(opts.dropout.rng, `seq/${j}`) };
+    fwds.push(await forward(params, config, s.ids, { skipLogits: !withLm, ...(dropout ? { dropout } : {}) }));
+  }
+  const pooled = fwds.map((f, j) => row(f.hiddenStates[config.n_layer], input.sequences[j].pool));
+  let xData: Float32Array;
+  if (input.kind === 'multiple-choice') {
+    xData = new Float32Array(pooled.length * d);
+    pooled.forEach((p, j) => xData.set(p, j * d));
+  } else {
+    xData = new Float32Array(d);
+    for (const p of pooled) for (let c = 0; c < d; c++) xData[c] += p[c]; // similarity: h(a$b) + h(b$a)
+  }
+  const mask = opts.dropout === undefined ? new Float32Array(d).fill(1) : dropoutMask(fork(opts.dropout.rng, 'clf'), d, config.clf_pdrop);
+  const x = applyRowMask(tensor([xData.length / d, d], xData), mask);
+  const logits = await classifierForward(head, x); // [1, n_out] or [k, 1]
+  const lmLosses = withLm ? fwds.map((f, j) => lmLoss(f.logits, input.sequences[j].ids, input.sequences[j].mask)) : [];
+  return { fwds, x, mask, scores: logits.data, lmLosses };
+}
+
+function summarise(pass: Pass, label: number | undefined, lmCoef: number): ExampleResult & { dScores?: Float32Array } {
+  const lm = pass.lmLosses.length ? pass.lmLosses.reduce((a, b) => a + b, 0) / pass.lmLosses.length : NaN;
+  const prediction = argmax(pass.scores);
+  if (label === undefined) return { loss: NaN, clfLoss: NaN, lmLoss: lm, scores: pass.scores, prediction };
+  const { loss: clfLoss, dScores } = softmaxCrossEntropy(pass.scores, label);
+  return { loss: clfLoss + (lmCoef > 0 ? lmCoef * lm : 0), clfLoss, lmLoss: lm, scores: pass.scores, prediction, dScores };
+}
+
+/**
+ * Scores of one example (no gradients). With a label, also its losses.
+ * Without `opts.dropout` this is the evaluation pass.
+ */
+export async function exampleForward(
+  params: Params,
+  config: GPTConfig,
+  head: ClassifierHead,
+  input: TaskInput,
+  label: number | undefined,
+  opts: FinetuneLossOptions,
+): Promise<ExampleResult> {
+  const pass = await forwardPass(params, config, head, input, opts);
+  const { dScores: _unused, ...result } = summarise(pass, label, opts.lmCoef);
+  return result;
+}
+
+/** The loss L₃ of one labelled example and its gradient for every model and classifier parameter. */
+export async function exampleLossAndGrads(
+  params: Params,
+  config: GPTConfig,
+  head: ClassifierHead,
+  example: LabeledInput,
+  opts: FinetuneLossOptions,
+): Promise<ExampleGrads> {
+  const { input, label } = example;
+  const pass = await forwardPass(params, config, head, input, opts);
+  const result = summarise(pass, label, opts.lmCoef);
+  const dScores = result.dScores as Float32Array;
+  const d = config.n_embd;
+  const dLogits = tensor(input.kind === 'multiple-choice' ? [dScores.length, 1] : [1, dScores.length], dScores);
+  const { dx, grads: headGrads } = await classifierBackward(head, pass.x, dLogits);
+  const dxIn = applyRowMask(dx, pass.mask); // through the classifier dropout
+
+  const k = input.sequences.length;
+  let grads: Params | undefined;
+  for (let j = 0; j < k; j++) {
+    const s = input.sequences[j];
+    const T = s.ids.length;
+    const dHidden = new Float32Array(T * d);
+    // multiple choice: row j of dX; classification/entailment: the one row; similarity: the sum's gradient goes to both
+    dHidden.set(row(dxIn, input.kind === 'multiple-choice' ? j : 0), s.pool * d);
+    const upstream: { dHidden: Tensor; dLogits?: Tensor } = { dHidden: tensor([T, d], dHidden) };
+    if (opts.lmCoef > 0) upstream.dLogits = scale(lmLossBackward(pass.fwds[j].logits, s.ids, s.mask), opts.lmCoef / k);
+    const g = await backward(params, config, pass.fwds[j], upstream);
+    grads = grads === undefined ? g : addGrads(grads, g);
+  }
+  const { dScores: _unused, ...rest } = result;
+  return { ...rest, grads: grads as Params, headGrads };
+}
+
+/** Mean losses, gradients and correct predictions of a batch. */
+export interface BatchGrads {
+  readonly loss: number;
+  readonly clfLoss: number;
+  readonly lmLoss: number;
+  /** Examples whose argmax score is the label. */
+  readonly correct: number;
+  readonly grads: Params;
+  readonly headGrads: ClassifierHead;
+}
+
+/**
+ * The mean of L₃ over a batch of examples and its gradients (per-example gradients
+ * summed, then divided by the batch size). With `dropout`, example i uses
+ * `fork(dropout.rng, 'ex/i')`.
+ */
+export async function batchLossAndGrads(
+  params: Params,
+  config: GPTConfig,
+  head: ClassifierHead,
+  batch: readonly LabeledInput[],
+  opts: FinetuneLossOptions,
+): Promise<BatchGrads> {
+  if (batch.length === 0) throw new Error('batchLossAndGrads: the batch is empty');
+  let loss = 0;
+  let clf = 0;
+  let lm = 0;
+  let correct = 0;
+  let grads: Params | undefined;
+  let headGrads: Params | undefined;
+  for (let i = 0; i < batch.length; i++) {
+    const dropout = opts.dropout === undefined ? undefined : { rng: fork(opts.dropout.rng, `ex/${i}`) };
+    const r = await exampleLossAndGrads(params, config, head, batch[i], { ...opts, dropout });
+    loss += r.loss;
+    clf += r.clfLoss;
+    lm += r.lmLoss;
+    if (r.prediction === batch[i].label) correct++;
+    grads = grads === undefined ? r.grads : addGrads(grads, r.grads);
+    headGrads = headGrads === undefined ? r.headGrads : addGrads(headGrads, r.headGrads);
+  }
+  const n = batch.length;
+  return {
+    loss: loss / n,
+    clfLoss: clf / n,
+    lmLoss: lm / n,
+    correct,
+    grads: scaleGrads(grads as Params, 1 / n),
+    headGrads: scaleGrads(headGrads as Params, 1 / n),
+  };
+}
