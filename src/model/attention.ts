@@ -26,6 +26,34 @@
  * `w = mask_attn_weights(w)`, `w = softmax(w)`, `a = tf.matmul(w, v)`),
  * `merge_heads`, and `conv1d(a, 'c_proj', n_state, 1)`.
  *
+ * ## Dropout (training only)
+ * Two dropouts, exactly where the original has them: on the probabilities, after the
+ * softmax and before ·V (`_attn`: `w = dropout(w, attn_pdrop, train)`), so
+ * aₕ = drop(Pₕ)·Vₕ; and on the output after c_proj (`attn`: `a = dropout(a,
+ * resid_pdrop, train)`), so y = drop(a·W_proj + b_proj).
+ *
+ * ## Backward
+ * Reverse order, one line per forward line (P̃ = drop(P), ỹ = a·W_proj + b_proj):
+ *
+ *     dỹ = drop(dy)                                                  [T, d]
+ *     da = dỹ·W_projᵀ, dW_proj = aᵀ·dỹ, db_proj = Σₜ dỹ             (conv1d backward)
+ *     daₕ = columns h·d_h … of da                                    [T, d_h]   (merge_heads⁻¹ = split_heads)
+ *     dP̃ₕ = daₕ·Vₕᵀ                                                  [T, S]     (bmmNT)
+ *     dVₕ = P̃ₕᵀ·daₕ                                                  [S, d_h]   (bmmTN)
+ *     dPₕ = drop(dP̃ₕ)                                                [T, S]
+ *     dwₕ = Pₕ ⊙ (dPₕ − rowsum(dPₕ ⊙ Pₕ))                            (softmax backward)
+ *     dsₕ = dwₕ ⊙ B / √d_h                                           (masked scores get 0)
+ *     dQₕ = dsₕ·Kₕ                                                   [T, d_h]   (bmm)
+ *     dKₕ = dsₕᵀ·Qₕ                                                  [S, d_h]   (bmmTN)
+ *     d[Q | K | V] = heads merged back into columns                  [T, 3d]
+ *     dx = d[Q|K|V]·W_attnᵀ, dW_attn = xᵀ·d[Q|K|V], db_attn = Σₜ d[Q|K|V]
+ *
+ * The mask line is w = s·B/√d_h − 1e9·(1 − B), whose derivative in s is B/√d_h: a
+ * masked score's gradient is exactly 0, so no future position receives gradient from
+ * a past one. (Its softmax weight is exactly 0 too, so dwₕ is already 0 there.)
+ * With a key/value cache (P > 0) the cached keys and values are constants: only the
+ * last T rows of dKₕ and dVₕ belong to x.
+ *
  * ## Key/value cache
  * For generation, the keys and values of earlier positions can be passed in as
  * `past`; then x holds only the T new positions, which sit at absolute positions
@@ -35,11 +63,13 @@
  * @module
  */
 import type { GPTConfig } from '../config.ts';
-import { bmm, bmmNT } from '../kernels/matmul.ts';
+import { bmm, bmmNT, bmmTN } from '../kernels/matmul.ts';
 import type { Params } from '../params.ts';
+import { type Rng, fork } from '../random.ts';
 import { type Tensor, tensor } from '../tensor.ts';
-import { conv1dForward } from './conv1d.ts';
-import { softmax } from './softmax.ts';
+import { conv1dBackward, conv1dForward } from './conv1d.ts';
+import { type DropoutMask, dropoutBackward, dropoutForward, dropoutMask } from './dropout.ts';
+import { softmax, softmaxBackward } from './softmax.ts';
 
 /** Keys and values of the positions seen so far, per head: both [n_head, P, d_h]. */
 export interface KeyValue {
@@ -49,9 +79,11 @@ export interface KeyValue {
 
 /** What the forward pass computed and the backward pass needs. */
 export interface AttentionOutput {
-  /** The attention sublayer's output, [T, d]. */
+  /** The attention sublayer's output, [T, d] (after dropout when training). */
   readonly y: Tensor;
-  /** Attention probabilities Pₕ, [n_head, T, P+T]; exactly 0 above the causal diagonal. */
+  /** The input x, [T, d]. */
+  readonly x: Tensor;
+  /** Attention probabilities Pₕ, [n_head, T, P+T]; exactly 0 above the causal diagonal. Before dropout. */
   readonly probs: Tensor;
   /** Queries per head, [n_head, T, d_h]. */
   readonly q: Tensor;
@@ -59,6 +91,10 @@ export interface AttentionOutput {
   readonly present: KeyValue;
   /** Merged head outputs a (input of c_proj), [T, d]. */
   readonly a: Tensor;
+  /** Attention dropout mask on the probabilities, [n_head, T, P+T]; undefined when not training. */
+  readonly probsDrop?: DropoutMask;
+  /** Residual dropout mask on the c_proj output, [T, d]; undefined when not training. */
+  readonly residDrop?: DropoutMask;
 }
 
 /** The value added to masked scores: the original's `-1e9`. */
@@ -128,11 +164,35 @@ export function scaleAndMask(scores: Tensor, dH: number): Tensor {
 }
 
 /**
+ * Backward of {@link scaleAndMask}: ds = dw ⊙ B / √d_h (0 at masked entries).
+ * @param dScores dL/dw, [H, T, S]
+ * @returns dL/ds, [H, T, S]
+ */
+export function scaleAndMaskBackward(dScores: Tensor, dH: number): Tensor {
+  const [H, T, S] = dScores.shape;
+  const P = S - T;
+  const scale = 1 / Math.sqrt(dH);
+  const out = new Float32Array(dScores.data.length);
+  for (let h = 0; h < H; h++) {
+    for (let i = 0; i < T; i++) {
+      for (let j = 0; j <= P + i; j++) { // B[i, j] = 1 only for j ≤ P + i; the rest stay 0
+        const idx = (h * T + i) * S + j;
+        out[idx] = dScores.data[idx] * scale;
+      }
+    }
+  }
+  return tensor(dScores.shape, out);
+}
+
+/**
  * Masked multi-head self-attention of block `layer`.
  * @param x [T, d]: the block input (the residual stream)
  * @param past cached keys/values of earlier positions, or undefined
+ * @param dropout the generator for this layer when training (masks drawn from
+ *   `fork(dropout, 'h.{layer}.attn.probs')` and `fork(dropout, 'h.{layer}.attn.resid')`);
+ *   undefined for evaluation
  */
-export async function attentionForward(params: Params, config: GPTConfig, layer: number, x: Tensor, past?: KeyValue): Promise<AttentionOutput> {
+export async function attentionForward(params: Params, config: GPTConfig, layer: number, x: Tensor, past?: KeyValue, dropout?: Rng): Promise<AttentionOutput> {
   const p = `h.${layer}.attn.`;
   const d = config.n_embd;
   const H = config.n_head;
@@ -145,8 +205,78 @@ export async function attentionForward(params: Params, config: GPTConfig, layer:
 
   const scores = await bmmNT(q, k); // Qₕ·Kₕᵀ: [H, T, S]
   const probs = softmax(scaleAndMask(scores, dH)); // [H, T, S]
-  const heads = await bmm(probs, v); // Pₕ·Vₕ: [H, T, d_h]
+  const probsDrop = dropout === undefined ? undefined : dropoutMask(fork(dropout, `${p}probs`), probs.shape, config.attn_pdrop);
+  const heads = await bmm(dropoutForward(probs, probsDrop), v); // drop(Pₕ)·Vₕ: [H, T, d_h]
   const a = mergeHeads(heads); // [T, d]
-  const y = await conv1dForward(a, params[`${p}c_proj.weight`], params[`${p}c_proj.bias`]); // [T, d]
-  return { y, probs, q, present: { k, v }, a };
+  const proj = await conv1dForward(a, params[`${p}c_proj.weight`], params[`${p}c_proj.bias`]); // [T, d]
+  const residDrop = dropout === undefined ? undefined : dropoutMask(fork(dropout, `${p}resid`), proj.shape, config.resid_pdrop);
+  const y = dropoutForward(proj, residDrop); // [T, d]
+  return { y, x, probs, q, present: { k, v }, a, probsDrop, residDrop };
+}
+
+/** Gradients of {@link attentionForward}: the input's and this layer's four parameters' (by name). */
+export interface AttentionGrads {
+  /** dL/dx, [T, d] */
+  readonly dx: Tensor;
+  /** `h.{layer}.attn.c_attn.weight`, `.c_attn.bias`, `.c_proj.weight`, `.c_proj.bias`. */
+  readonly grads: Readonly<Record<string, Tensor>>;
+}
+
+/**
+ * Backward of masked multi-head self-attention of block `layer` (equations in the
+ * module documentation), given dy = dL/dy [T, d].
+ */
+export async function attentionBackward(params: Params, config: GPTConfig, layer: number, fwd: AttentionOutput, dy: Tensor): Promise<AttentionGrads> {
+  const p = `h.${layer}.attn.`;
+  const d = config.n_embd;
+  const H = config.n_head;
+  const dH = d / H;
+  const T = fwd.x.shape[0];
+  const { k, v } = fwd.present; // [H, S, d_h]
+
+  const dProj = dropoutBackward(dy, fwd.residDrop); // [T, d]
+  const cProj = await conv1dBackward(fwd.a, params[`${p}c_proj.weight`], dProj); // da: [T, d]
+  const dHeads = splitHeads(cProj.dx, 0, H, dH); // [H, T, d_h]
+  const dProbsDropped = await bmmNT(dHeads, v); // daₕ·Vₕᵀ: [H, T, S]
+  const dV = await bmmTN(dropoutForward(fwd.probs, fwd.probsDrop), dHeads); // P̃ₕᵀ·daₕ: [H, S, d_h]
+  const dProbs = dropoutBackward(dProbsDropped, fwd.probsDrop); // [H, T, S]
+  const dScores = scaleAndMaskBackward(softmaxBackward(fwd.probs, dProbs), dH); // [H, T, S]
+  const dQ = await bmm(dScores, k); // dsₕ·Kₕ: [H, T, d_h]
+  const dK = await bmmTN(dScores, fwd.q); // dsₕᵀ·Qₕ: [H, S, d_h]
+
+  const dQKV = joinHeads([dQ, lastPositions(dK, T), lastPositions(dV, T)]); // [T, 3d]
+  const cAttn = await conv1dBackward(fwd.x, params[`${p}c_attn.weight`], dQKV); // dx: [T, d]
+  return {
+    dx: cAttn.dx,
+    grads: {
+      [`${p}c_attn.weight`]: cAttn.dw,
+      [`${p}c_attn.bias`]: cAttn.db,
+      [`${p}c_proj.weight`]: cProj.dw,
+      [`${p}c_proj.bias`]: cProj.db,
+    },
+  };
+}
+
+/** The last T positions of [H, S, d_h]: [H, T, d_h] (drops the cached positions' rows). */
+function lastPositions(x: Tensor, T: number): Tensor {
+  const [H, S, dH] = x.shape;
+  if (S === T) return x;
+  const out = new Float32Array(H * T * dH);
+  for (let h = 0; h < H; h++) out.set(x.data.subarray((h * S + S - T) * dH, (h + 1) * S * dH), h * T * dH);
+  return tensor([H, T, dH], out);
+}
+
+/**
+ * The inverse of the three {@link splitHeads} calls of the forward: per-head gradients
+ * of Q, K and V, each [H, T, d_h], merged side by side into [T, 3d] = [dQ | dK | dV].
+ */
+function joinHeads(parts: readonly Tensor[]): Tensor {
+  const merged = parts.map(mergeHeads); // each [T, d]
+  const [T, d] = merged[0].shape;
+  const width = d * parts.length;
+  const out = new Float32Array(T * width);
+  for (let t = 0; t < T; t++) {
+    merged.forEach((m, i) => out.set(m.data.subarray(t * d, (t + 1) * d), t * width + i * d));
+  }
+  return tensor([T, width], out);
 }

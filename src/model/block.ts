@@ -14,14 +14,24 @@
  * `a = attn(x, 'attn', nx, n_head, train=train, scale=scale)`, `n = norm(x+a, 'ln_1')`,
  * `m = mlp(n, 'mlp', nx*4, train=train)`, `h = norm(n+m, 'ln_2')`.
  *
+ * ## Backward
+ * A residual connection z = x + f(x) passes its gradient to x twice: directly and
+ * through f, dx = dz + f′(x)ᵀ·dz. Reading the two lines above from the bottom up:
+ *
+ *     dz₂ = LN₂ backward of dh                     (z₂ = n + ffn(n))
+ *     dn  = dz₂ + ffn backward of dz₂
+ *     dz₁ = LN₁ backward of dn                     (z₁ = x + attn(x))
+ *     dx  = dz₁ + attn backward of dz₁
+ *
  * @module
  */
 import type { GPTConfig } from '../config.ts';
 import type { Params } from '../params.ts';
+import type { Rng } from '../random.ts';
 import { type Tensor, add } from '../tensor.ts';
-import { type AttentionOutput, type KeyValue, attentionForward } from './attention.ts';
-import { type FFNOutput, ffnForward } from './ffn.ts';
-import { type LayerNormOutput, layerNormForward } from './layernorm.ts';
+import { type AttentionOutput, type KeyValue, attentionBackward, attentionForward } from './attention.ts';
+import { type FFNOutput, ffnBackward, ffnForward } from './ffn.ts';
+import { type LayerNormOutput, layerNormBackward, layerNormForward } from './layernorm.ts';
 
 /** What the forward pass computed and the backward pass needs. */
 export interface BlockOutput {
@@ -37,14 +47,48 @@ export interface BlockOutput {
   readonly ln2: LayerNormOutput;
 }
 
-/** Block `layer` on x [T, d]: n = LN₁(x + attn(x)); h = LN₂(n + ffn(n)). */
-export async function blockForward(params: Params, config: GPTConfig, layer: number, x: Tensor, past?: KeyValue): Promise<BlockOutput> {
+/**
+ * Block `layer` on x [T, d]: n = LN₁(x + attn(x)); h = LN₂(n + ffn(n)).
+ * @param dropout the generator for this forward pass when training (each sublayer
+ *   forks its own named stream from it); undefined for evaluation
+ */
+export async function blockForward(params: Params, config: GPTConfig, layer: number, x: Tensor, past?: KeyValue, dropout?: Rng): Promise<BlockOutput> {
   const p = `h.${layer}.`;
   const eps = config.layer_norm_epsilon;
-  const attn = await attentionForward(params, config, layer, x, past);
+  const attn = await attentionForward(params, config, layer, x, past, dropout);
   const ln1 = layerNormForward(add(x, attn.y), params[`${p}ln_1.weight`], params[`${p}ln_1.bias`], eps);
   const n = ln1.y;
-  const ffn = await ffnForward(params, config, layer, n);
+  const ffn = await ffnForward(params, config, layer, n, dropout);
   const ln2 = layerNormForward(add(n, ffn.y), params[`${p}ln_2.weight`], params[`${p}ln_2.bias`], eps);
   return { h: ln2.y, x, attn, ln1, ffn, ln2 };
+}
+
+/** Gradients of {@link blockForward}: the input's and this block's twelve parameters' (by name). */
+export interface BlockGrads {
+  /** dL/dx, [T, d] */
+  readonly dx: Tensor;
+  /** Every `h.{layer}.*` parameter's gradient. */
+  readonly grads: Readonly<Record<string, Tensor>>;
+}
+
+/** Backward of block `layer` given dh = dL/dh [T, d]. */
+export async function blockBackward(params: Params, config: GPTConfig, layer: number, fwd: BlockOutput, dh: Tensor): Promise<BlockGrads> {
+  const p = `h.${layer}.`;
+  const ln2 = layerNormBackward(fwd.ln2, params[`${p}ln_2.weight`], dh); // dz₂: [T, d]
+  const ffn = await ffnBackward(params, config, layer, fwd.ffn, ln2.dx);
+  const dn = add(ln2.dx, ffn.dx); // [T, d]
+  const ln1 = layerNormBackward(fwd.ln1, params[`${p}ln_1.weight`], dn); // dz₁: [T, d]
+  const attn = await attentionBackward(params, config, layer, fwd.attn, ln1.dx);
+  const dx = add(ln1.dx, attn.dx); // [T, d]
+  return {
+    dx,
+    grads: {
+      ...attn.grads,
+      [`${p}ln_1.weight`]: ln1.dg,
+      [`${p}ln_1.bias`]: ln1.db,
+      ...ffn.grads,
+      [`${p}ln_2.weight`]: ln2.dg,
+      [`${p}ln_2.bias`]: ln2.db,
+    },
+  };
 }

@@ -15,11 +15,30 @@
  * two parts of `we` are the two Hugging Face tensors `tokens_embed.weight` and
  * `positions_embed.weight`.
  *
+ * ## Embedding dropout
+ * The original drops entries of the embedding *matrix*, not of h₀:
+ * `we = dropout(we, embd_pdrop, train)` comes first in `model()`, and the dropped `we`
+ * is used both by `embed` and by the tied head (`lm_logits = tf.matmul(lm_h, we,
+ * transpose_b=True)`). {@link embeddingDropout} does the same: it returns the
+ * parameters with W̃_e = drop(W_e) and W̃_p = drop(W_p), which the caller passes to
+ * both {@link embeddingForward} and `headForward`. So the token and the position part
+ * of h₀ have independent masks, a token that occurs twice gets the same mask twice,
+ * and the head sees the same dropped W̃_e. (Hugging Face instead drops units of the sum
+ * h₀ and leaves its head undropped: a different noise.)
+ *
+ * ## Backward
+ * h₀ is a sum of row lookups, so its gradient is a scatter-add ({@link embeddingBackward}):
+ *
+ *     dW_e[v, :] = Σ_{t : ids[t] = v} dh₀[t, :]      (a token seen twice gets both rows)
+ *     dW_p[positionOffset + t, :] = dh₀[t, :]        (every other row of W_p gets 0)
+ *
  * @module
  */
 import { type GPTConfig, nTokenRows } from '../config.ts';
 import type { Params } from '../params.ts';
+import { type Rng, fork } from '../random.ts';
 import { type Tensor, tensor } from '../tensor.ts';
+import { type DropoutMask, dropoutForward, dropoutMask } from './dropout.ts';
 
 /**
  * Checks a sequence of token ids before it reaches the model: non-empty, fits the
@@ -60,4 +79,59 @@ export function embeddingForward(params: Params, config: GPTConfig, ids: readonl
     for (let c = 0; c < d; c++) h[t * d + c] = We[tokenRow + c] + Wp[positionRow + c];
   }
   return tensor([ids.length, d], h);
+}
+
+/** The embedding matrices after embedding dropout, and the masks that made them. */
+export interface EmbeddingDropout {
+  /** `params` with `tokens_embed.weight` and `positions_embed.weight` replaced by W̃_e, W̃_p (the others are the same tensors). */
+  readonly params: Params;
+  /** Mask over W_e, [n_vocab + n_special, d]; undefined when not training or embd_pdrop = 0. */
+  readonly tokens?: DropoutMask;
+  /** Mask over W_p, [n_ctx, d]. */
+  readonly positions?: DropoutMask;
+}
+
+/**
+ * Embedding dropout as in the original `model()`: `we = dropout(we, embd_pdrop, train)`,
+ * one mask over each whole embedding matrix, drawn from the streams
+ * `fork(r, 'tokens_embed.weight')` and `fork(r, 'positions_embed.weight')`.
+ * @param r the generator for this forward pass, or undefined for evaluation (no dropout)
+ */
+export function embeddingDropout(params: Params, config: GPTConfig, r: Rng | undefined): EmbeddingDropout {
+  if (r === undefined || config.embd_pdrop === 0) return { params };
+  const We = params['tokens_embed.weight']; // [n_vocab + n_special, d]
+  const Wp = params['positions_embed.weight']; // [n_ctx, d]
+  const tokens = dropoutMask(fork(r, 'tokens_embed.weight'), We.shape, config.embd_pdrop);
+  const positions = dropoutMask(fork(r, 'positions_embed.weight'), Wp.shape, config.embd_pdrop);
+  const dropped = { ...params, 'tokens_embed.weight': dropoutForward(We, tokens), 'positions_embed.weight': dropoutForward(Wp, positions) };
+  return { params: Object.freeze(dropped), tokens, positions };
+}
+
+/** Gradients of {@link embeddingForward} with respect to the two matrices it reads. */
+export interface EmbeddingGrads {
+  /** dL/dW_e, [n_vocab + n_special, d]: zero except the rows of the tokens in `ids`. */
+  readonly dTokens: Tensor;
+  /** dL/dW_p, [n_ctx, d]: zero except rows positionOffset … positionOffset + T − 1. */
+  readonly dPositions: Tensor;
+}
+
+/**
+ * Backward of h₀[t, :] = W_e[ids[t], :] + W_p[positionOffset + t, :] given dh₀ [T, d]:
+ * a scatter-add of the rows of dh₀ into the rows they were gathered from.
+ */
+export function embeddingBackward(config: GPTConfig, ids: readonly number[], dh0: Tensor, positionOffset = 0): EmbeddingGrads {
+  validateIds(config, ids, positionOffset);
+  const d = config.n_embd;
+  const dTokens = new Float32Array(nTokenRows(config) * d); // [n_vocab + n_special, d]
+  const dPositions = new Float32Array(config.n_ctx * d); // [n_ctx, d]
+  for (let t = 0; t < ids.length; t++) {
+    const tokenRow = ids[t] * d;
+    const positionRow = (positionOffset + t) * d;
+    for (let c = 0; c < d; c++) {
+      const g = dh0.data[t * d + c];
+      dTokens[tokenRow + c] += g;
+      dPositions[positionRow + c] = g;
+    }
+  }
+  return { dTokens: tensor([nTokenRows(config), d], dTokens), dPositions: tensor([config.n_ctx, d], dPositions) };
 }

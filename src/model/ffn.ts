@@ -20,13 +20,30 @@
  * Original code (`train.py`): `mlp(x, scope, n_state, train)`:
  * `h = act(conv1d(x, 'c_fc', n_state, 1))`, `h2 = conv1d(h, 'c_proj', nx, 1)`; and
  * `gelu(x)`: `0.5*x*(1+tf.tanh(math.sqrt(2/math.pi)*(x+0.044715*tf.pow(x, 3))))`.
+ * When training, the output is dropped out: `h2 = dropout(h2, resid_pdrop, train)`.
+ *
+ * ## Backward
+ * With ỹ = g·W_proj + b_proj and y = drop(ỹ):
+ *
+ *     dỹ = drop(dy)                                     (same mask, see dropout.ts)
+ *     dg = dỹ·W_projᵀ, dW_proj = gᵀ·dỹ, db_proj = Σₜ dỹ   (conv1d backward)
+ *     du = dg ⊙ act′(u)                                 (element-wise)
+ *     dx = du·W_fcᵀ,  dW_fc = xᵀ·du,   db_fc = Σₜ du
+ *
+ * with the derivatives of the activations ({@link ACTIVATION_GRADS}):
+ *
+ *     GELU′(u)  = ½(1 + th) + ½·u·(1 − th²)·√(2/π)·(1 + 3·0.044715·u²),  th = tanh(√(2/π)·(u + 0.044715·u³))
+ *     swish′(u) = σ(u) + u·σ(u)·(1 − σ(u))
+ *     relu′(u)  = 1 if u > 0 else 0            (0 at the kink, like TensorFlow's ReluGrad)
  *
  * @module
  */
 import type { Activation, GPTConfig } from '../config.ts';
 import type { Params } from '../params.ts';
-import { type Tensor, map } from '../tensor.ts';
-import { conv1dForward } from './conv1d.ts';
+import { type Rng, fork } from '../random.ts';
+import { type Tensor, map, tensor } from '../tensor.ts';
+import { conv1dBackward, conv1dForward } from './conv1d.ts';
+import { type DropoutMask, dropoutBackward, dropoutForward, dropoutMask } from './dropout.ts';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
@@ -48,22 +65,80 @@ export function relu(u: number): number {
 /** The activation named by `config.afn`. */
 export const ACTIVATIONS: Readonly<Record<Activation, (u: number) => number>> = { gelu, relu, swish };
 
+/** d GELU/du (tanh approximation): ½(1 + th) + ½·u·(1 − th²)·√(2/π)·(1 + 3·0.044715·u²). */
+export function geluGrad(u: number): number {
+  const th = Math.tanh(SQRT_2_OVER_PI * (u + 0.044715 * u * u * u));
+  return 0.5 * (1 + th) + 0.5 * u * (1 - th * th) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * u * u);
+}
+
+/** d swish/du = σ(u) + u·σ(u)·(1 − σ(u)). */
+export function swishGrad(u: number): number {
+  const s = 1 / (1 + Math.exp(-u));
+  return s + u * s * (1 - s);
+}
+
+/** d relu/du = 1 if u > 0 else 0. */
+export function reluGrad(u: number): number {
+  return u > 0 ? 1 : 0;
+}
+
+/** The derivative of each activation. */
+export const ACTIVATION_GRADS: Readonly<Record<Activation, (u: number) => number>> = { gelu: geluGrad, relu: reluGrad, swish: swishGrad };
+
 /** What the forward pass computed and the backward pass needs. */
 export interface FFNOutput {
-  /** y, [T, d] */
+  /** y, [T, d] (after dropout when training) */
   readonly y: Tensor;
+  /** The input x, [T, d]. */
+  readonly x: Tensor;
   /** u = x·W_fc + b_fc, the pre-activation, [T, n_inner] */
   readonly u: Tensor;
   /** g = act(u), [T, n_inner] */
   readonly g: Tensor;
+  /** Residual dropout mask on the output, [T, d]; undefined when not training. */
+  readonly drop?: DropoutMask;
 }
 
-/** The feed-forward network of block `layer` on x [T, d]. */
-export async function ffnForward(params: Params, config: GPTConfig, layer: number, x: Tensor): Promise<FFNOutput> {
+/**
+ * The feed-forward network of block `layer` on x [T, d].
+ * @param dropout the generator for this layer when training (the mask is drawn from
+ *   `fork(dropout, 'h.{layer}.mlp.resid')`); undefined for evaluation
+ */
+export async function ffnForward(params: Params, config: GPTConfig, layer: number, x: Tensor, dropout?: Rng): Promise<FFNOutput> {
   const p = `h.${layer}.mlp.`;
   const act = ACTIVATIONS[config.afn];
   const u = await conv1dForward(x, params[`${p}c_fc.weight`], params[`${p}c_fc.bias`]); // [T, n_inner]
   const g = map(u, act); // [T, n_inner]
-  const y = await conv1dForward(g, params[`${p}c_proj.weight`], params[`${p}c_proj.bias`]); // [T, d]
-  return { y, u, g };
+  const h2 = await conv1dForward(g, params[`${p}c_proj.weight`], params[`${p}c_proj.bias`]); // [T, d]
+  const drop = dropout === undefined ? undefined : dropoutMask(fork(dropout, `${p}resid`), h2.shape, config.resid_pdrop);
+  const y = dropoutForward(h2, drop); // [T, d]
+  return { y, x, u, g, drop };
+}
+
+/** Gradients of {@link ffnForward}: the input's and this layer's four parameters' (by name). */
+export interface FFNGrads {
+  /** dL/dx, [T, d] */
+  readonly dx: Tensor;
+  /** `h.{layer}.mlp.c_fc.weight`, `.c_fc.bias`, `.c_proj.weight`, `.c_proj.bias`. */
+  readonly grads: Readonly<Record<string, Tensor>>;
+}
+
+/** Backward of the feed-forward network of block `layer`, given dy [T, d]. */
+export async function ffnBackward(params: Params, config: GPTConfig, layer: number, fwd: FFNOutput, dy: Tensor): Promise<FFNGrads> {
+  const p = `h.${layer}.mlp.`;
+  const actGrad = ACTIVATION_GRADS[config.afn];
+  const dh2 = dropoutBackward(dy, fwd.drop); // [T, d]
+  const proj = await conv1dBackward(fwd.g, params[`${p}c_proj.weight`], dh2); // dg: [T, n_inner]
+  const du = new Float32Array(fwd.u.data.length); // [T, n_inner]
+  for (let i = 0; i < du.length; i++) du[i] = proj.dx.data[i] * actGrad(fwd.u.data[i]);
+  const fc = await conv1dBackward(fwd.x, params[`${p}c_fc.weight`], tensor(fwd.u.shape, du)); // dx: [T, d]
+  return {
+    dx: fc.dx,
+    grads: {
+      [`${p}c_fc.weight`]: fc.dw,
+      [`${p}c_fc.bias`]: fc.db,
+      [`${p}c_proj.weight`]: proj.dw,
+      [`${p}c_proj.bias`]: proj.db,
+    },
+  };
 }

@@ -7,23 +7,53 @@
  *
  * Original code (`train.py`): `model(X, M, Y, train, reuse)`: `embed`, then
  * `for layer in range(n_layer): h = block(h, 'h%d'%layer, ...)`, then the tied
- * `lm_logits`. Dropout (training only) lives in the training code.
+ * `lm_logits`.
+ *
+ * ## Dropout
+ * `forward(..., { dropout: { rng } })` is a training forward pass: the embedding
+ * matrices, the attention probabilities and both residual branches are dropped out
+ * as in the original (see `dropout.ts` for the table), with masks drawn from named
+ * streams forked from `rng` and saved in the output, so {@link backward} applies the
+ * same masks. Without `dropout` the pass is deterministic (evaluation).
+ *
+ * ## Backward
+ * {@link backward} runs the chain rule from the top down:
+ *
+ *     dh_n  = dlogits·W̃_e + dHidden                       [T, d]   (tied head, plus a fine-tuning head's gradient)
+ *     dh_{l−1} = block_l backward of dh_l               l = n … 1
+ *     dW̃_e  = dlogitsᵀ·h_n + scatter-add of dh₀ rows at ids      (W_e is read twice: head and embedding)
+ *     dW̃_p  = dh₀ rows at their positions
+ *     dW_e  = drop(dW̃_e),  dW_p = drop(dW̃_p)             (the embedding dropout masks)
+ *
+ * ## Batches
+ * A batch is several sequences: run {@link forward} and {@link backward} per sequence
+ * and combine the gradients with {@link addGrads} and {@link scaleGrads}.
+ * {@link batchLmLossAndGrads} does that for the language-model loss, averaging over
+ * sequences like the original (`tf.reduce_mean(lm_losses)` of per-sequence means).
  *
  * @module
  */
 import type { GPTConfig } from '../config.ts';
-import type { Params } from '../params.ts';
-import type { Tensor } from '../tensor.ts';
+import { type Params, paramShapes } from '../params.ts';
+import { type Rng, fork } from '../random.ts';
+import { type Tensor, add, assertShape, scale, zeros } from '../tensor.ts';
 import type { KeyValue } from './attention.ts';
-import { type BlockOutput, blockForward } from './block.ts';
-import { embeddingForward, validateIds } from './embedding.ts';
-import { headForward } from './head.ts';
+import { type BlockOutput, blockBackward, blockForward } from './block.ts';
+import { dropoutBackward } from './dropout.ts';
+import { type EmbeddingDropout, embeddingBackward, embeddingDropout, embeddingForward, validateIds } from './embedding.ts';
+import { headBackward, headForward } from './head.ts';
+import { lmLoss, lmLossBackward } from './objectives.ts';
 
 export interface ForwardOptions {
   /** Keys/values of earlier positions, one entry per layer (from a previous call's `present`). */
   readonly past?: readonly KeyValue[];
   /** Skip the [T, n_vocab] logits (e.g. when only hidden states are wanted). Default false. */
   readonly skipLogits?: boolean;
+  /**
+   * Training mode: apply dropout (rates from the config) with masks drawn from `rng`.
+   * Absent: evaluation, no dropout. The same rng gives the same masks.
+   */
+  readonly dropout?: { readonly rng: Rng };
 }
 
 export interface ForwardOutput {
@@ -40,6 +70,8 @@ export interface ForwardOutput {
   /** The token ids and the position of the first one. */
   readonly ids: readonly number[];
   readonly positionOffset: number;
+  /** The embedding matrices this pass used (dropped out when training) and their masks. */
+  readonly embedding: EmbeddingDropout;
 }
 
 /** Number of positions already in a key/value cache. */
@@ -59,19 +91,21 @@ export async function forward(params: Params, config: GPTConfig, ids: readonly n
   const positionOffset = cachedLength(past);
   validateIds(config, ids, positionOffset);
 
-  const h0 = embeddingForward(params, config, ids, positionOffset); // [T, d]
+  const rng = options.dropout?.rng;
+  const embedding = embeddingDropout(params, config, rng); // W̃_e, W̃_p (= W_e, W_p when evaluating)
+  const h0 = embeddingForward(embedding.params, config, ids, positionOffset); // [T, d]
   const hiddenStates: Tensor[] = [h0];
   const blocks: BlockOutput[] = [];
   let h = h0;
   for (let layer = 0; layer < config.n_layer; layer++) {
-    const block = await blockForward(params, config, layer, h, past?.[layer]);
+    const block = await blockForward(params, config, layer, h, past?.[layer], rng);
     blocks.push(block);
     h = block.h; // [T, d]
     hiddenStates.push(h);
   }
   const logits = options.skipLogits
     ? { shape: [ids.length, 0], data: new Float32Array(0) }
-    : await headForward(params, h); // [T, n_vocab + n_special]
+    : await headForward(embedding.params, h); // [T, n_vocab + n_special]
   return {
     logits,
     hiddenStates,
@@ -80,5 +114,121 @@ export async function forward(params: Params, config: GPTConfig, ids: readonly n
     blocks,
     ids,
     positionOffset,
+    embedding,
   };
+}
+
+/** Gradients arriving at the top of the model from the losses. */
+export interface Upstream {
+  /** dL/dlogits, [T, n_vocab + n_special] (e.g. from `lmLossBackward`). */
+  readonly dLogits?: Tensor;
+  /** dL/dh_n, [T, d]: the gradient on the final hidden state, e.g. from a fine-tuning classifier. */
+  readonly dHidden?: Tensor;
+}
+
+/**
+ * The gradient of a loss with respect to every parameter, by the chain rule through
+ * the saved forward pass `fwd` (equations in the module documentation).
+ *
+ * @param fwd the output of {@link forward} on the same params (with its dropout masks, if any)
+ * @param upstream dL/dlogits and/or dL/dh_n; the two are summed at h_n
+ * @returns one fresh tensor per parameter, same names and shapes as `params`
+ * @throws if neither upstream gradient is given or one has the wrong shape
+ */
+export async function backward(params: Params, config: GPTConfig, fwd: ForwardOutput, upstream: Upstream): Promise<Params> {
+  const { dLogits, dHidden } = upstream;
+  if (dLogits === undefined && dHidden === undefined) throw new Error('backward needs upstream.dLogits or upstream.dHidden');
+  const T = fwd.ids.length;
+  const d = config.n_embd;
+  const hN = fwd.hiddenStates[config.n_layer]; // [T, d]
+
+  let dh = zeros([T, d]); // dL/dh_n
+  let dTokensFromHead: Tensor | undefined; // the head's share of dW̃_e
+  if (dLogits !== undefined) {
+    assertShape(dLogits, [T, fwd.embedding.params['tokens_embed.weight'].shape[0]], 'upstream.dLogits');
+    const head = await headBackward(fwd.embedding.params, hN, dLogits);
+    dh = head.dh;
+    dTokensFromHead = head.dTokens;
+  }
+  if (dHidden !== undefined) {
+    assertShape(dHidden, [T, d], 'upstream.dHidden');
+    dh = add(dh, dHidden);
+  }
+
+  const grads: Record<string, Tensor> = {};
+  for (let layer = config.n_layer - 1; layer >= 0; layer--) {
+    const block = await blockBackward(params, config, layer, fwd.blocks[layer], dh);
+    Object.assign(grads, block.grads);
+    dh = block.dx; // dL/dh_{layer}
+  }
+
+  const emb = embeddingBackward(config, fwd.ids, dh, fwd.positionOffset); // dh is dL/dh₀ now
+  const dTokensDropped = dTokensFromHead === undefined ? emb.dTokens : add(emb.dTokens, dTokensFromHead); // dW̃_e
+  grads['tokens_embed.weight'] = dropoutBackward(dTokensDropped, fwd.embedding.tokens);
+  grads['positions_embed.weight'] = dropoutBackward(emb.dPositions, fwd.embedding.positions);
+
+  const ordered: Record<string, Tensor> = {}; // checkpoint order, like params
+  for (const [name] of paramShapes(config)) ordered[name] = grads[name];
+  return Object.freeze(ordered);
+}
+
+/**
+ * The language-model loss L₁ of one sequence (mean next-token cross-entropy, see
+ * `objectives.ts`) and its gradient with respect to every parameter.
+ * @param mask optional per-token mask M, length T
+ * @param options forward options, e.g. `{ dropout: { rng } }` for a training step
+ */
+export async function lmLossAndGrads(
+  params: Params,
+  config: GPTConfig,
+  ids: readonly number[],
+  mask?: readonly number[],
+  options: ForwardOptions = {},
+): Promise<{ loss: number; grads: Params }> {
+  const fwd = await forward(params, config, ids, options);
+  const loss = lmLoss(fwd.logits, ids, mask);
+  const grads = await backward(params, config, fwd, { dLogits: lmLossBackward(fwd.logits, ids, mask) });
+  return { loss, grads };
+}
+
+/**
+ * The language-model loss and gradients of a batch of sequences, averaged over the
+ * sequences (each sequence's loss is already a mean over its tokens), as the original
+ * `tf.reduce_mean(lm_losses)`. With `dropout`, sequence i draws its masks from
+ * `fork(dropout.rng, String(i))`.
+ */
+export async function batchLmLossAndGrads(
+  params: Params,
+  config: GPTConfig,
+  batch: readonly { readonly ids: readonly number[]; readonly mask?: readonly number[] }[],
+  dropout?: { readonly rng: Rng },
+): Promise<{ loss: number; grads: Params }> {
+  if (batch.length === 0) throw new Error('batchLmLossAndGrads: the batch is empty');
+  let loss = 0;
+  let sum: Params | undefined;
+  for (let i = 0; i < batch.length; i++) {
+    const options: ForwardOptions = dropout === undefined ? {} : { dropout: { rng: fork(dropout.rng, String(i)) } };
+    const one = await lmLossAndGrads(params, config, batch[i].ids, batch[i].mask, options);
+    loss += one.loss;
+    sum = sum === undefined ? one.grads : addGrads(sum, one.grads);
+  }
+  return { loss: loss / batch.length, grads: scaleGrads(sum as Params, 1 / batch.length) };
+}
+
+/** a + b, parameter by parameter (both must have the same names and shapes). */
+export function addGrads(a: Params, b: Params): Params {
+  const out: Record<string, Tensor> = {};
+  for (const name of Object.keys(a)) {
+    if (b[name] === undefined) throw new Error(`addGrads: ${name} is missing from the right operand`);
+    out[name] = add(a[name], b[name]);
+  }
+  if (Object.keys(b).length !== Object.keys(a).length) throw new Error('addGrads: the operands have different parameters');
+  return Object.freeze(out);
+}
+
+/** s·g, parameter by parameter. */
+export function scaleGrads(g: Params, s: number): Params {
+  const out: Record<string, Tensor> = {};
+  for (const name of Object.keys(g)) out[name] = scale(g[name], s);
+  return Object.freeze(out);
 }

@@ -15,9 +15,13 @@
  * same either way, and this implementation (like Hugging Face's `lm_head`) scores
  * only the token rows, which are the only possible targets.
  *
+ * Because W_e is read twice (here and in the embedding), its gradient is the sum of
+ * two contributions: {@link headBackward}'s dlogitsᵀ·h and the embedding's scatter-add.
+ * `gpt.ts` adds them.
+ *
  * @module
  */
-import { matmulNT } from '../kernels/matmul.ts';
+import { matmul, matmulNT, matmulTN } from '../kernels/matmul.ts';
 import type { Params } from '../params.ts';
 import type { Tensor } from '../tensor.ts';
 
@@ -28,4 +32,28 @@ import type { Tensor } from '../tensor.ts';
  */
 export function headForward(params: Params, h: Tensor): Promise<Tensor> {
   return matmulNT(h, params['tokens_embed.weight']);
+}
+
+/** Gradients of {@link headForward}. */
+export interface HeadGrads {
+  /** dL/dh, [T, d] */
+  readonly dh: Tensor;
+  /** This head's share of dL/dW_e, [n_vocab + n_special, d] (the embedding adds its own). */
+  readonly dTokens: Tensor;
+}
+
+/**
+ * Backward of logits = h·W_eᵀ given dlogits [T, V]. From logits[t, v] = Σ_c h[t, c]·W_e[v, c]:
+ *
+ *     dh[t, c]   = Σᵥ dlogits[t, v]·W_e[v, c]     ⇒ dh   = dlogits·W_e      [T, V]·[V, d] (matmul)
+ *     dW_e[v, c] = Σₜ dlogits[t, v]·h[t, c]       ⇒ dW_e = dlogitsᵀ·h       [V, T]·[T, d] (matmulTN)
+ *
+ * @param params the parameters the forward used (with embedding dropout: the dropped W̃_e)
+ * @param h the final hidden states, [T, d]
+ * @param dLogits [T, n_vocab + n_special]
+ */
+export async function headBackward(params: Params, h: Tensor, dLogits: Tensor): Promise<HeadGrads> {
+  const dh = await matmul(dLogits, params['tokens_embed.weight']); // [T, V]·[V, d] → [T, d]
+  const dTokens = await matmulTN(dLogits, h); // [T, V]ᵀ·[T, d] → [V, d]
+  return { dh, dTokens };
 }

@@ -13,6 +13,8 @@
  * `s = tf.reduce_mean(tf.square(x-u), axis, keep_dims=True)`,
  * `x = (x - u) * tf.rsqrt(s + e)`, `x = x*g + b` — called by `norm(x, scope)`.
  *
+ * The backward pass ({@link layerNormBackward}) needs only x̂, 1/√(σ² + ε) and g.
+ *
  * @module
  */
 import { type Tensor, tensor } from '../tensor.ts';
@@ -57,4 +59,69 @@ export function layerNormForward(x: Tensor, g: Tensor, b: Tensor, eps: number): 
     }
   }
   return { y: tensor(x.shape, y), xhat: tensor(x.shape, xhat), rstd };
+}
+
+/** Gradients of {@link layerNormForward}. */
+export interface LayerNormGrads {
+  /** dL/dx, [T, d] */
+  readonly dx: Tensor;
+  /** dL/dg, [d] */
+  readonly dg: Tensor;
+  /** dL/db, [d] */
+  readonly db: Tensor;
+}
+
+/**
+ * Backward of LayerNorm, given dy = dL/dy and the saved x̂ and rstd = 1/√(σ² + ε).
+ *
+ * Gain and bias: yᵢ = gᵢ·x̂ᵢ + bᵢ for every row t, so
+ *
+ *     dg = Σₜ dy ⊙ x̂          db = Σₜ dy          dx̂ = dy ⊙ g
+ *
+ * Through the normalisation, for one row (write r = rstd, d = row length):
+ *
+ *     ∂μ/∂xⱼ  = 1/d
+ *     ∂σ²/∂xⱼ = (2/d)·(xⱼ − μ)                 (the ∂μ term is (2/d)·Σᵢ(xᵢ − μ)·(−1/d) = 0)
+ *     ∂r/∂xⱼ  = −½·r³·∂σ²/∂xⱼ = −r³·(xⱼ − μ)/d
+ *     ∂x̂ᵢ/∂xⱼ = r·(δᵢⱼ − 1/d) + (xᵢ − μ)·∂r/∂xⱼ = r·(δᵢⱼ − 1/d − x̂ᵢ·x̂ⱼ/d)
+ *
+ * and so dxⱼ = Σᵢ dx̂ᵢ·∂x̂ᵢ/∂xⱼ:
+ *
+ *     dx = r·(dx̂ − mean(dx̂) − x̂·mean(dx̂ ⊙ x̂))
+ *
+ * Two consequences the tests check: Σⱼ dxⱼ = 0 (because Σⱼ x̂ⱼ = 0: shifting a row does
+ * not change its normalisation), and Σⱼ x̂ⱼ·dxⱼ = r·Σ(dx̂⊙x̂)·(1 − Σx̂²/d) with
+ * Σx̂²/d = σ²/(σ² + ε), i.e. dx is orthogonal to x̂ up to a relative ε/(σ² + ε)
+ * (scaling a row changes its normalisation only through ε).
+ *
+ * @param ln the forward's saved values (x̂ [T, d], rstd [T])
+ * @param g the gain, [d]
+ * @param dy [T, d]
+ */
+export function layerNormBackward(ln: LayerNormOutput, g: Tensor, dy: Tensor): LayerNormGrads {
+  const xhat = ln.xhat.data;
+  const d = ln.xhat.shape[ln.xhat.shape.length - 1];
+  const T = ln.rstd.length;
+  const dx = new Float32Array(xhat.length); // [T, d]
+  const dg = new Float64Array(d); // [d]
+  const db = new Float64Array(d); // [d]
+  const dxhat = new Float64Array(d); // one row of dx̂
+  for (let t = 0; t < T; t++) {
+    const row = t * d;
+    let meanDxhat = 0; // mean(dx̂)
+    let meanDxhatXhat = 0; // mean(dx̂ ⊙ x̂)
+    for (let i = 0; i < d; i++) {
+      const dyi = dy.data[row + i];
+      dg[i] += dyi * xhat[row + i];
+      db[i] += dyi;
+      dxhat[i] = dyi * g.data[i];
+      meanDxhat += dxhat[i];
+      meanDxhatXhat += dxhat[i] * xhat[row + i];
+    }
+    meanDxhat /= d;
+    meanDxhatXhat /= d;
+    const r = ln.rstd[t];
+    for (let i = 0; i < d; i++) dx[row + i] = r * (dxhat[i] - meanDxhat - xhat[row + i] * meanDxhatXhat);
+  }
+  return { dx: tensor(ln.xhat.shape, dx), dg: tensor([d], Float32Array.from(dg)), db: tensor([d], Float32Array.from(db)) };
 }

@@ -18,8 +18,8 @@
  *
  * @module
  */
-import type { Tensor } from '../tensor.ts';
-import { logSoftmax } from './softmax.ts';
+import { type Tensor, tensor } from '../tensor.ts';
+import { logSoftmax, softmax } from './softmax.ts';
 
 /**
  * Mean next-token cross-entropy of `ids` under `logits` [T, V].
@@ -40,4 +40,39 @@ export function lmLoss(logits: Tensor, ids: readonly number[], mask?: readonly n
   }
   if (count === 0) throw new Error('lmLoss: the mask leaves no prediction to score');
   return total / count;
+}
+
+/**
+ * Gradient of {@link lmLoss} with respect to the logits.
+ *
+ * Write N = Σ_{t=1}^{T−1} Mₜ (the denominator of the loss) and ℓ = log_softmax(logits).
+ * The loss touches row t < T−1 only through ℓ[t, ids[t+1]], with weight −M_{t+1}/N:
+ *
+ *     dℓ[t, v] = −(M_{t+1}/N)·[v = ids[t+1]]
+ *
+ * and through log-softmax (dx = dℓ − softmax(x)·Σᵥ dℓ[t, v], see `logSoftmaxBackward`):
+ *
+ *     dlogits[t] = (softmax(logits[t]) − onehot(ids[t+1]))·M_{t+1}/N     for t < T−1
+ *     dlogits[T−1] = 0                                                   (it predicts nothing)
+ *
+ * @param logits [T, V]
+ * @param mask optional per-token mask M, length T
+ * @returns dL/dlogits, [T, V]
+ */
+export function lmLossBackward(logits: Tensor, ids: readonly number[], mask?: readonly number[]): Tensor {
+  const [T, V] = logits.shape;
+  if (ids.length !== T) throw new Error(`lmLossBackward: ${ids.length} ids for ${T} rows of logits`);
+  if (T < 2) throw new Error('lmLossBackward: at least two tokens are needed for one next-token prediction');
+  let count = 0; // N = Σ_{t≥1} M_t
+  for (let t = 1; t < T; t++) count += mask === undefined ? 1 : mask[t];
+  if (count === 0) throw new Error('lmLossBackward: the mask leaves no prediction to score');
+  const probs = softmax(logits); // [T, V]
+  const d = new Float32Array(T * V); // [T, V]; row T−1 stays 0
+  for (let t = 0; t + 1 < T; t++) {
+    const weight = (mask === undefined ? 1 : mask[t + 1]) / count; // M_{t+1}/N
+    if (weight === 0) continue;
+    for (let v = 0; v < V; v++) d[t * V + v] = probs.data[t * V + v] * weight;
+    d[t * V + ids[t + 1]] -= weight;
+  }
+  return tensor([T, V], d);
 }

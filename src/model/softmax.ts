@@ -48,3 +48,52 @@ export function logSoftmax(x: Tensor): Tensor {
   }
   return tensor(x.shape, out);
 }
+
+/**
+ * Backward of P = softmax(x) over the last axis, given P and dP = dL/dP.
+ *
+ * For one row, Pᵢ = e^{xᵢ}/Z with Z = Σₖ e^{xₖ}, so ∂Pᵢ/∂xⱼ = Pᵢ·(δᵢⱼ − Pⱼ) and
+ *
+ *     dxⱼ = Σᵢ dPᵢ·Pᵢ·(δᵢⱼ − Pⱼ) = Pⱼ·(dPⱼ − Σᵢ dPᵢ·Pᵢ)
+ *     dx  = P ⊙ (dP − rowsum(dP ⊙ P))
+ *
+ * Every row of dx sums to 0 (Σⱼ Pⱼ = 1: adding a constant to a row of x does not
+ * change its softmax), and dxⱼ = 0 wherever Pⱼ = 0 (e.g. the masked attention scores).
+ *
+ * @param probs P, any shape [..., C]
+ * @param dProbs dL/dP, same shape
+ * @returns dL/dx, same shape
+ */
+export function softmaxBackward(probs: Tensor, dProbs: Tensor): Tensor {
+  const C = probs.shape[probs.shape.length - 1];
+  const P = probs.data;
+  const dP = dProbs.data;
+  const dx = new Float32Array(P.length);
+  for (let row = 0; row < P.length; row += C) {
+    let dot = 0; // rowsum(dP ⊙ P), accumulated in float64
+    for (let j = 0; j < C; j++) dot += dP[row + j] * P[row + j];
+    for (let j = 0; j < C; j++) dx[row + j] = P[row + j] * (dP[row + j] - dot);
+  }
+  return tensor(probs.shape, dx);
+}
+
+/**
+ * Backward of ℓ = log_softmax(x) over the last axis, given ℓ and dℓ = dL/dℓ.
+ *
+ * ℓᵢ = xᵢ − log Z, so ∂ℓᵢ/∂xⱼ = δᵢⱼ − Pⱼ with P = softmax(x) = exp(ℓ), and
+ *
+ *     dxⱼ = dℓⱼ − Pⱼ·Σᵢ dℓᵢ
+ *
+ * @param logp ℓ, any shape [..., C]
+ * @param dLogp dL/dℓ, same shape
+ */
+export function logSoftmaxBackward(logp: Tensor, dLogp: Tensor): Tensor {
+  const C = logp.shape[logp.shape.length - 1];
+  const dx = new Float32Array(logp.data.length);
+  for (let row = 0; row < dx.length; row += C) {
+    let sum = 0; // Σᵢ dℓᵢ
+    for (let j = 0; j < C; j++) sum += dLogp.data[row + j];
+    for (let j = 0; j < C; j++) dx[row + j] = dLogp.data[row + j] - Math.exp(logp.data[row + j]) * sum;
+  }
+  return tensor(logp.shape, dx);
+}

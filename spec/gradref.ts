@@ -1,0 +1,328 @@
+/**
+ * Float64 helpers for the gradient checks (`gradcheck.spec.ts`, `backward.spec.ts`).
+ *
+ * A plain-loop float64 forward of every module and of the whole model, so that the
+ * tests can take central differences of a loss computed with ~16 significant digits
+ * instead of float32's ~7. It reads the same float32 parameters (converted exactly to
+ * float64) and, for training passes, the *same* dropout masks as `src/` saved in its
+ * forward outputs: dropout is then a fixed linear map and the loss is smooth.
+ *
+ * Nothing here calls a kernel or a `src/model` function (only the mask types and the
+ * tensor record are imported), so a mistake shared by the forward and the backward of
+ * `src/` cannot also hide here.
+ *
+ * @module
+ */
+import type { GPTConfig } from '../src/config.ts';
+import { nTokenRows } from '../src/config.ts';
+import type { ForwardOutput } from '../src/model/gpt.ts';
+import type { DropoutMask } from '../src/model/dropout.ts';
+import { paramShapes, type Params } from '../src/params.ts';
+import { type Rng, normals, rng } from '../src/random.ts';
+import { type Tensor, tensor } from '../src/tensor.ts';
+
+/** Parameters as float64 arrays, by name. */
+export type Params64 = Record<string, Float64Array>;
+
+/** Exact float32 → float64 copy of every parameter. */
+export function toParams64(params: Params): Params64 {
+  const out: Params64 = {};
+  for (const [name, t] of Object.entries(params)) out[name] = Float64Array.from(t.data);
+  return out;
+}
+
+/** Exact float32 → float64 copy of a tensor's data. */
+export function f64(t: Tensor): Float64Array {
+  return Float64Array.from(t.data);
+}
+
+// ---------------------------------------------------------------------------------
+// Modules, float64, row-major, explicit sizes
+// ---------------------------------------------------------------------------------
+
+/** y = x·W + b: x [T, nIn], W [nIn, nOut], b [nOut] → [T, nOut]. */
+export function conv1d64(x: Float64Array, T: number, nIn: number, w: Float64Array, b: Float64Array, nOut: number): Float64Array {
+  const y = new Float64Array(T * nOut);
+  for (let t = 0; t < T; t++) {
+    for (let j = 0; j < nOut; j++) {
+      let s = b[j];
+      for (let i = 0; i < nIn; i++) s += x[t * nIn + i] * w[i * nOut + j];
+      y[t * nOut + j] = s;
+    }
+  }
+  return y;
+}
+
+/** LayerNorm of each row of x [T, d] with gain g and bias b (biased variance, ε inside the root). */
+export function layerNorm64(x: Float64Array, T: number, d: number, g: Float64Array, b: Float64Array, eps: number): Float64Array {
+  const y = new Float64Array(T * d);
+  for (let t = 0; t < T; t++) {
+    let mean = 0;
+    for (let i = 0; i < d; i++) mean += x[t * d + i];
+    mean /= d;
+    let v = 0;
+    for (let i = 0; i < d; i++) v += (x[t * d + i] - mean) ** 2;
+    v /= d;
+    const r = 1 / Math.sqrt(v + eps);
+    for (let i = 0; i < d; i++) y[t * d + i] = g[i] * (x[t * d + i] - mean) * r + b[i];
+  }
+  return y;
+}
+
+/** Softmax of each row of length C. */
+export function softmax64(x: Float64Array, C: number): Float64Array {
+  const y = new Float64Array(x.length);
+  for (let r = 0; r < x.length; r += C) {
+    let m = -Infinity;
+    for (let j = 0; j < C; j++) m = Math.max(m, x[r + j]);
+    let s = 0;
+    for (let j = 0; j < C; j++) s += Math.exp(x[r + j] - m);
+    for (let j = 0; j < C; j++) y[r + j] = Math.exp(x[r + j] - m) / s;
+  }
+  return y;
+}
+
+/** Log-softmax of each row of length C. */
+export function logSoftmax64(x: Float64Array, C: number): Float64Array {
+  const y = new Float64Array(x.length);
+  for (let r = 0; r < x.length; r += C) {
+    let m = -Infinity;
+    for (let j = 0; j < C; j++) m = Math.max(m, x[r + j]);
+    let s = 0;
+    for (let j = 0; j < C; j++) s += Math.exp(x[r + j] - m);
+    const logZ = m + Math.log(s);
+    for (let j = 0; j < C; j++) y[r + j] = x[r + j] - logZ;
+  }
+  return y;
+}
+
+/** x ⊙ keep / (1 − p) with a mask saved by `src/` (identity when there is none). */
+export function dropout64(x: Float64Array, mask: DropoutMask | undefined): Float64Array {
+  if (mask === undefined) return x;
+  const y = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) y[i] = mask.keep[i] === 1 ? x[i] / (1 - mask.p) : 0;
+  return y;
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+/** The three activations of `config.afn`, in float64. */
+export const ACT64: Record<GPTConfig['afn'], (u: number) => number> = {
+  gelu: (u) => 0.5 * u * (1 + Math.tanh(SQRT_2_OVER_PI * (u + 0.044715 * u ** 3))),
+  swish: (u) => u / (1 + Math.exp(-u)),
+  relu: (u) => (u > 0 ? u : 0),
+};
+
+/** Dropout masks of one block, as saved by `src/` (all undefined for evaluation). */
+export interface BlockMasks {
+  readonly probs?: DropoutMask;
+  readonly attnResid?: DropoutMask;
+  readonly mlpResid?: DropoutMask;
+}
+
+/** Cached keys and values of P earlier positions, per head: [H, P, d_h] each. */
+export interface Past64 {
+  readonly k: Float64Array;
+  readonly v: Float64Array;
+  readonly P: number;
+}
+
+/**
+ * Masked multi-head self-attention of block `layer` on x [T, d], as a direct loop
+ * over (head, query, key): the causal mask skips keys after the query outright.
+ */
+export function attention64(p: Params64, config: GPTConfig, layer: number, x: Float64Array, T: number, masks: BlockMasks = {}, past?: Past64): Float64Array {
+  const d = config.n_embd;
+  const H = config.n_head;
+  const dH = d / H;
+  const P = past?.P ?? 0;
+  const S = P + T;
+  const pre = `h.${layer}.attn.`;
+  const qkv = conv1d64(x, T, d, p[`${pre}c_attn.weight`], p[`${pre}c_attn.bias`], 3 * d); // [T, 3d]
+  const key = (h: number, j: number, c: number): number => (j < P ? past!.k[(h * P + j) * dH + c] : qkv[(j - P) * 3 * d + d + h * dH + c]);
+  const val = (h: number, j: number, c: number): number => (j < P ? past!.v[(h * P + j) * dH + c] : qkv[(j - P) * 3 * d + 2 * d + h * dH + c]);
+  const probs = new Float64Array(H * T * S); // [H, T, S], 0 above the diagonal
+  for (let h = 0; h < H; h++) {
+    for (let i = 0; i < T; i++) {
+      const row = new Float64Array(P + i + 1);
+      for (let j = 0; j <= P + i; j++) {
+        let s = 0;
+        for (let c = 0; c < dH; c++) s += qkv[i * 3 * d + h * dH + c] * key(h, j, c);
+        row[j] = s / Math.sqrt(dH);
+      }
+      probs.set(softmax64(row, row.length), (h * T + i) * S);
+    }
+  }
+  const dropped = dropout64(probs, masks.probs);
+  const a = new Float64Array(T * d); // merged heads
+  for (let h = 0; h < H; h++) {
+    for (let i = 0; i < T; i++) {
+      for (let c = 0; c < dH; c++) {
+        let s = 0;
+        for (let j = 0; j < S; j++) s += dropped[(h * T + i) * S + j] * val(h, j, c);
+        a[i * d + h * dH + c] = s;
+      }
+    }
+  }
+  return dropout64(conv1d64(a, T, d, p[`${pre}c_proj.weight`], p[`${pre}c_proj.bias`], d), masks.attnResid);
+}
+
+/** The feed-forward network of block `layer` on x [T, d]. */
+export function ffn64(p: Params64, config: GPTConfig, layer: number, x: Float64Array, T: number, mask?: DropoutMask): Float64Array {
+  const pre = `h.${layer}.mlp.`;
+  const u = conv1d64(x, T, config.n_embd, p[`${pre}c_fc.weight`], p[`${pre}c_fc.bias`], config.n_inner);
+  const g = u.map(ACT64[config.afn]);
+  return dropout64(conv1d64(g, T, config.n_inner, p[`${pre}c_proj.weight`], p[`${pre}c_proj.bias`], config.n_embd), mask);
+}
+
+/** Element-wise sum. */
+function plus(a: Float64Array, b: Float64Array): Float64Array {
+  return a.map((x, i) => x + b[i]);
+}
+
+/** Block `layer`: n = LN₁(x + attn(x)); h = LN₂(n + ffn(n)). */
+export function block64(p: Params64, config: GPTConfig, layer: number, x: Float64Array, T: number, masks: BlockMasks = {}, past?: Past64): Float64Array {
+  const d = config.n_embd;
+  const eps = config.layer_norm_epsilon;
+  const pre = `h.${layer}.`;
+  const n = layerNorm64(plus(x, attention64(p, config, layer, x, T, masks, past)), T, d, p[`${pre}ln_1.weight`], p[`${pre}ln_1.bias`], eps);
+  return layerNorm64(plus(n, ffn64(p, config, layer, n, T, masks.mlpResid)), T, d, p[`${pre}ln_2.weight`], p[`${pre}ln_2.bias`], eps);
+}
+
+/** All dropout masks of a training forward pass of `src/`. */
+export interface ModelMasks {
+  readonly tokens?: DropoutMask;
+  readonly positions?: DropoutMask;
+  readonly blocks: readonly BlockMasks[];
+}
+
+/** The masks `src/` drew and saved in a forward output. */
+export function masksOf(fwd: ForwardOutput): ModelMasks {
+  return {
+    tokens: fwd.embedding.tokens,
+    positions: fwd.embedding.positions,
+    blocks: fwd.blocks.map((b) => ({ probs: b.attn.probsDrop, attnResid: b.attn.residDrop, mlpResid: b.ffn.drop })),
+  };
+}
+
+/**
+ * The whole model in float64: h₀ = W̃_e[ids] + W̃_p[0..T−1], the blocks, the tied head.
+ * @returns the logits [T, V] and the final hidden state h_n [T, d]
+ */
+export function gpt64(p: Params64, config: GPTConfig, ids: readonly number[], masks: ModelMasks = { blocks: [] }): { logits: Float64Array; hN: Float64Array } {
+  const T = ids.length;
+  const d = config.n_embd;
+  const V = nTokenRows(config);
+  const We = dropout64(p['tokens_embed.weight'], masks.tokens);
+  const Wp = dropout64(p['positions_embed.weight'], masks.positions);
+  let h: Float64Array = new Float64Array(T * d);
+  for (let t = 0; t < T; t++) for (let c = 0; c < d; c++) h[t * d + c] = We[ids[t] * d + c] + Wp[t * d + c];
+  for (let l = 0; l < config.n_layer; l++) h = block64(p, config, l, h, T, masks.blocks[l] ?? {});
+  const logits = new Float64Array(T * V);
+  for (let t = 0; t < T; t++) {
+    for (let v = 0; v < V; v++) {
+      let s = 0;
+      for (let c = 0; c < d; c++) s += h[t * d + c] * We[v * d + c];
+      logits[t * V + v] = s;
+    }
+  }
+  return { logits, hN: h };
+}
+
+/** Mean next-token cross-entropy with optional mask (as `lmLoss`), float64. */
+export function lmLoss64(logits: Float64Array, V: number, ids: readonly number[], mask?: readonly number[]): number {
+  const logp = logSoftmax64(logits, V);
+  let total = 0;
+  let count = 0;
+  for (let t = 0; t + 1 < ids.length; t++) {
+    const m = mask === undefined ? 1 : mask[t + 1];
+    total -= m * logp[t * V + ids[t + 1]];
+    count += m;
+  }
+  return total / count;
+}
+
+/** Σᵢ rᵢ·yᵢ: the scalar "loss" whose gradient with respect to y is r (a random probe). */
+export function dot64(r: ArrayLike<number>, y: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) s += r[i] * y[i];
+  return s;
+}
+
+// ---------------------------------------------------------------------------------
+// Central differences
+// ---------------------------------------------------------------------------------
+
+/**
+ * Central difference (f(x + h·eᵢ) − f(x − h·eᵢ)) / 2h of `f` at entry i of `x`,
+ * evaluated on a perturbed copy (x itself is left unchanged).
+ */
+export function centralDiff(f: (x: Float64Array) => number, x: Float64Array, i: number, h: number): number {
+  const plusX = Float64Array.from(x);
+  const minusX = Float64Array.from(x);
+  plusX[i] += h;
+  minusX[i] -= h;
+  return (f(plusX) - f(minusX)) / (2 * h);
+}
+
+/**
+ * Compares an analytic gradient (float32, from `src/`) with central differences of
+ * a float64 loss at the given entries. Returns a message for the first entry with
+ * |analytic − numeric| > rtol·|numeric| + atol·scale, where scale = max |analytic|
+ * over the whole tensor (float32 errors are relative to the size of the terms that
+ * were summed, not to a result that happens to cancel to nearly 0).
+ */
+export function compareGrad(
+  what: string,
+  analytic: Tensor,
+  f: (x: Float64Array) => number,
+  x: Float64Array,
+  entries: readonly number[],
+  tol: { h: number; rtol: number; atol: number },
+): string | undefined {
+  let scale = 0;
+  for (const v of analytic.data) scale = Math.max(scale, Math.abs(v));
+  for (const i of entries) {
+    const numeric = centralDiff(f, x, i, tol.h);
+    const a = analytic.data[i];
+    const err = Math.abs(a - numeric);
+    if (!(err <= tol.rtol * Math.abs(numeric) + tol.atol * scale)) {
+      return `${what}[${i}]: analytic ${a} vs central difference ${numeric} (|diff| ${err.toExponential(2)}, tensor scale ${scale.toExponential(2)})`;
+    }
+  }
+  return undefined;
+}
+
+/** Every index 0 … n−1. */
+export function allEntries(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+// ---------------------------------------------------------------------------------
+// Random test data (seeded)
+// ---------------------------------------------------------------------------------
+
+/** A float32 tensor of N(0, std²) draws from `seed`. */
+export function randn(shape: readonly number[], seed: number, std = 1): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tensor(shape, normals(rng(seed), n, 0, std)[0]);
+}
+
+/**
+ * Parameters far from the N(0, 0.02²) initialisation, so that every path of the
+ * model is exercised with non-trivial values: weights N(0, std²), biases N(0, 0.1²),
+ * LayerNorm gains 1 + N(0, 0.3²).
+ */
+export function testParams(config: GPTConfig, r: Rng, std = 0.3): Params {
+  const out: Record<string, Tensor> = {};
+  let g = r;
+  for (const [name, shape] of paramShapes(config)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    let data: Float32Array;
+    [data, g] = normals(g, n, 0, 1);
+    const isGain = /ln_\d\.weight$/.test(name);
+    const s = isGain ? 0.3 : name.endsWith('.bias') ? 0.1 : std;
+    for (let i = 0; i < n; i++) data[i] = (isGain ? 1 : 0) + s * data[i];
+    out[name] = tensor(shape, data);
+  }
+  return Object.freeze(out);
+}
