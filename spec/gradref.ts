@@ -268,8 +268,9 @@ export function centralDiff(f: (x: Float64Array) => number, x: Float64Array, i: 
  * Compares an analytic gradient (float32, from `src/`) with central differences of
  * a float64 loss at the given entries. Returns a message for the first entry with
  * |analytic − numeric| > rtol·|numeric| + atol·scale, where scale = max |analytic|
- * over the whole tensor (float32 errors are relative to the size of the terms that
- * were summed, not to a result that happens to cancel to nearly 0).
+ * over the whole tensor, or `tol.scale` if larger (float32 errors are relative to
+ * the size of the terms that were summed, not to a result that happens to cancel to
+ * nearly 0).
  */
 export function compareGrad(
   what: string,
@@ -277,9 +278,9 @@ export function compareGrad(
   f: (x: Float64Array) => number,
   x: Float64Array,
   entries: readonly number[],
-  tol: { h: number; rtol: number; atol: number },
+  tol: { h: number; rtol: number; atol: number; scale?: number },
 ): string | undefined {
-  let scale = 0;
+  let scale = tol.scale ?? 0; // a caller may know the size of the summed terms better
   for (const v of analytic.data) scale = Math.max(scale, Math.abs(v));
   for (const i of entries) {
     const numeric = centralDiff(f, x, i, tol.h);
