@@ -517,7 +517,7 @@ describe('checkpoint properties', () => {
         assert.deepEqual(filesOf(o2), filesOf(o));
         for (const dir of [o, h, o2, h2]) rmSync(dir, { recursive: true });
       }),
-      { numRuns: 25 },
+      { numRuns: 20 },
     );
   });
 });

@@ -42,6 +42,7 @@ import { type Params, paramShapes, validateParams } from '../params.ts';
 import { type Tensor, numel, showShape, tensor } from '../tensor.ts';
 import { HOST_LITTLE_ENDIAN, type NpyHeader, encodeNpyHeader, float32LEBytes, readNpy, readNpyHeader } from '../io/npy.ts';
 import { type FileContent, writeDirAtomic } from '../io/atomic.ts';
+import { firstNonFinite } from '../io/safetensors.ts';
 import { type LoadOptions, type SaveExtra, assertParamsFinite, chooseNHead, configFrom, readJson, vocabFiles } from './common.ts';
 
 /** Number of shards of the release, hard-coded in `train.py` (`range(10)`). */
@@ -214,13 +215,11 @@ export function loadOriginal(dir: string, opts: LoadOptions = {}): { config: GPT
   }
 
   // Every number finite; the error names the parameter and the shard holding it.
-  for (let i = 0; i < total; i++) {
-    const x = flat[i];
-    if (x - x !== 0) {
-      const a = layout.find((p) => i < p.offset + p.size) as OriginalArray;
-      const s = shards.find((p) => i < p.offset + p.size) as (typeof shards)[number];
-      throw new Error(`${s.path}: ${a.name} contains ${x} at element ${i - a.offset} (flat index ${i})`);
-    }
+  const i = firstNonFinite(flat);
+  if (i >= 0) {
+    const a = layout.find((p) => i < p.offset + p.size) as OriginalArray;
+    const s = shards.find((p) => i < p.offset + p.size) as (typeof shards)[number];
+    throw new Error(`${s.path}: ${a.name} contains ${flat[i]} at element ${i - a.offset} (flat index ${i})`);
   }
 
   const params: Record<string, Tensor> = {};

@@ -184,10 +184,17 @@ export function findEntry(header: SafetensorsHeader, name: string, file: string)
  * @throws `file: tensor NAME contains NaN at element 17` (or Infinity / -Infinity).
  */
 export function assertFinite(data: Float32Array, name: string, file: string): void {
+  const k = firstNonFinite(data);
+  if (k >= 0) throw new Error(`${file}: tensor ${name} contains ${data[k]} at element ${k}`);
+}
+
+/** Index of the first NaN or ±Infinity in `data`, or -1 when every value is finite. */
+export function firstNonFinite(data: Float32Array): number {
   for (let k = 0; k < data.length; k++) {
     const x = data[k];
-    if (x - x !== 0) throw new Error(`${file}: tensor ${name} contains ${x} at element ${k}`);
+    if (x - x !== 0) return k; // NaN - NaN and Inf - Inf are NaN
   }
+  return -1;
 }
 
 /**
