@@ -12,6 +12,7 @@ import { attentionBackward, attentionForward } from '../src/model/attention.ts';
 import { blockBackward, blockForward } from '../src/model/block.ts';
 import { conv1dBackward } from '../src/model/conv1d.ts';
 import { dropoutBackward, dropoutForward, dropoutMask } from '../src/model/dropout.ts';
+import { embeddingDropout } from '../src/model/embedding.ts';
 import { ffnBackward, ffnForward } from '../src/model/ffn.ts';
 import { type ForwardOutput, addGrads, backward, batchLmLossAndGrads, forward, lmLossAndGrads, scaleGrads } from '../src/model/gpt.ts';
 import { layerNormBackward, layerNormForward } from '../src/model/layernorm.ts';
@@ -289,13 +290,14 @@ describe('purity and API', () => {
     await assert.rejects(backward(params, config, fwd, { dHidden: R.randn([2, 8], 1) }), /upstream\.dHidden has shape \[2, 8\], expected \[3, 8\]/);
   });
 
-  it('batchLmLossAndGrads is the mean over sequences of lmLossAndGrads (dropout streams forked per sequence)', async () => {
+  it('batchLmLossAndGrads is the mean over sequences of lmLossAndGrads (one embedding mask per batch, other streams per sequence)', async () => {
     const config: GPTConfig = makeConfig(TINY);
     const params = R.testParams(config, rng(3));
     const batch = [{ ids: [1, 2, 3] }, { ids: [4, 5, 6, 7], mask: [1, 1, 1, 0] }];
     const r = rng(9);
     const got = await batchLmLossAndGrads(params, config, batch, { rng: r });
-    const one = await Promise.all(batch.map((x, i) => lmLossAndGrads(params, config, x.ids, x.mask, { dropout: { rng: fork(r, String(i)) } })));
+    const embedding = embeddingDropout(params, config, fork(r, 'embedding'));
+    const one = await Promise.all(batch.map((x, i) => lmLossAndGrads(params, config, x.ids, x.mask, { dropout: { rng: fork(r, String(i)), embedding } })));
     assert.ok(Math.abs(got.loss - (one[0].loss + one[1].loss) / 2) < 1e-12);
     const mean: Params = scaleGrads(addGrads(one[0].grads, one[1].grads), 0.5);
     for (const name of Object.keys(mean)) assert.ok(equal(got.grads[name], mean[name]), name);

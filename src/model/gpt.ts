@@ -52,8 +52,14 @@ export interface ForwardOptions {
   /**
    * Training mode: apply dropout (rates from the config) with masks drawn from `rng`.
    * Absent: evaluation, no dropout. The same rng gives the same masks.
+   *
+   * `embedding` optionally supplies an embedding dropout already drawn with
+   * {@link embeddingDropout} from the same `params`, to share one mask over the
+   * embedding matrices between the sequences of a batch, as the original does (one
+   * `we = dropout(we, ...)` per `model()` call, i.e. per batch). It also saves drawing
+   * a [n_vocab, n_embd] mask per sequence (about 2 s for GPT-1's 31M entries).
    */
-  readonly dropout?: { readonly rng: Rng };
+  readonly dropout?: { readonly rng: Rng; readonly embedding?: EmbeddingDropout };
 }
 
 export interface ForwardOutput {
@@ -92,7 +98,7 @@ export async function forward(params: Params, config: GPTConfig, ids: readonly n
   validateIds(config, ids, positionOffset);
 
   const rng = options.dropout?.rng;
-  const embedding = embeddingDropout(params, config, rng); // W̃_e, W̃_p (= W_e, W_p when evaluating)
+  const embedding = options.dropout?.embedding ?? embeddingDropout(params, config, rng); // W̃_e, W̃_p (= W_e, W_p when evaluating)
   const h0 = embeddingForward(embedding.params, config, ids, positionOffset); // [T, d]
   const hiddenStates: Tensor[] = [h0];
   const blocks: BlockOutput[] = [];
@@ -194,8 +200,9 @@ export async function lmLossAndGrads(
 /**
  * The language-model loss and gradients of a batch of sequences, averaged over the
  * sequences (each sequence's loss is already a mean over its tokens), as the original
- * `tf.reduce_mean(lm_losses)`. With `dropout`, sequence i draws its masks from
- * `fork(dropout.rng, String(i))`.
+ * `tf.reduce_mean(lm_losses)`. With `dropout`, one embedding dropout for the whole
+ * batch is drawn from `fork(dropout.rng, 'embedding')` (as the original's one mask of
+ * `we` per batch) and sequence i draws its other masks from `fork(dropout.rng, String(i))`.
  */
 export async function batchLmLossAndGrads(
   params: Params,
@@ -204,10 +211,11 @@ export async function batchLmLossAndGrads(
   dropout?: { readonly rng: Rng },
 ): Promise<{ loss: number; grads: Params }> {
   if (batch.length === 0) throw new Error('batchLmLossAndGrads: the batch is empty');
+  const embedding = dropout === undefined ? undefined : embeddingDropout(params, config, fork(dropout.rng, 'embedding'));
   let loss = 0;
   let sum: Params | undefined;
   for (let i = 0; i < batch.length; i++) {
-    const options: ForwardOptions = dropout === undefined ? {} : { dropout: { rng: fork(dropout.rng, String(i)) } };
+    const options: ForwardOptions = dropout === undefined ? {} : { dropout: { rng: fork(dropout.rng, String(i)), embedding } };
     const one = await lmLossAndGrads(params, config, batch[i].ids, batch[i].mask, options);
     loss += one.loss;
     sum = sum === undefined ? one.grads : addGrads(sum, one.grads);
