@@ -157,19 +157,21 @@ export function dimArb(max: number): fc.Arbitrary<number> {
 export const seedArb: fc.Arbitrary<number> = fc.integer({ min: 0, max: 0x7fffffff });
 
 /**
- * A small GPT-1 configuration: 1–3 layers, n_head ∈ {1, 2, 4}, d_head ∈ {1, 2, 4, 8}
- * (so n_embd is divisible by n_head by construction), small vocabulary and context.
+ * A small GPT-1 configuration: 1–3 layers, n_head ∈ {1, 2, 4} (at least `minHead`),
+ * d_head ∈ {1, 2, 4, 8} (so n_embd is divisible by n_head by construction), a small
+ * vocabulary (with or without the 3 special tokens) and context (at least `minCtx`).
  */
-export function smallConfigArb(afn?: GPTConfig['afn']): fc.Arbitrary<GPTConfig> {
+export function smallConfigArb(opts: { afn?: GPTConfig['afn']; minHead?: number; minCtx?: number } = {}): fc.Arbitrary<GPTConfig> {
+  const heads = [1, 2, 4].filter((h) => h >= (opts.minHead ?? 1));
   return fc
     .record({
-      n_head: fc.constantFrom(1, 2, 4),
+      n_head: fc.constantFrom(...heads),
       d_head: fc.constantFrom(1, 2, 4, 8),
       n_layer: fc.integer({ min: 1, max: 3 }),
       n_vocab: fc.integer({ min: 2, max: 40 }),
       n_special: fc.constantFrom(0, 3),
-      n_ctx: fc.integer({ min: 1, max: 12 }),
-      afn: afn === undefined ? fc.constantFrom<GPTConfig['afn']>('gelu', 'relu', 'swish') : fc.constant(afn),
+      n_ctx: fc.integer({ min: opts.minCtx ?? 1, max: 12 }),
+      afn: opts.afn === undefined ? fc.constantFrom<GPTConfig['afn']>('gelu', 'relu', 'swish') : fc.constant(opts.afn),
     })
     .map(({ n_head, d_head, ...rest }) => makeConfig({ ...rest, n_head, n_embd: n_head * d_head }));
 }
