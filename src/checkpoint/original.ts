@@ -35,12 +35,12 @@
  *
  * @module
  */
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { type GPTConfig } from '../config.ts';
 import { type Params, paramShapes, validateParams } from '../params.ts';
 import { type Tensor, numel, showShape, tensor } from '../tensor.ts';
-import { HOST_LITTLE_ENDIAN, type NpyHeader, encodeNpyHeader, float32LEBytes, readNpy, readNpyHeader } from '../io/npy.ts';
+import { HOST_LITTLE_ENDIAN, type NpyHeader, encodeNpyHeader, float32LEBytes, readExactly, readNpy, readNpyHeader } from '../io/npy.ts';
 import { type FileContent, writeDirAtomic } from '../io/atomic.ts';
 import { firstNonFinite } from '../io/safetensors.ts';
 import { type LoadOptions, type SaveExtra, assertParamsFinite, chooseNHead, configFrom, readJson, vocabFiles } from './common.ts';
@@ -157,15 +157,6 @@ function readExtras(dir: string): Partial<GPTConfig> {
 /** The name of shard `k`. */
 export const shardName = (k: number): string => `params_${k}.npy`;
 
-function readExactly(fd: number, into: Uint8Array, position: number, path: string): void {
-  let done = 0;
-  while (done < into.length) {
-    const got = readSync(fd, into, done, into.length - done, position + done);
-    if (got === 0) throw new Error(`${path}: truncated: ended after ${position + done} bytes`);
-    done += got;
-  }
-}
-
 /**
  * Loads an original-layout checkpoint from `dir`.
  *
@@ -203,7 +194,12 @@ export function loadOriginal(dir: string, opts: LoadOptions = {}): { config: GPT
   const flat = new Float32Array(total);
   for (const s of shards) {
     if (s.header.descr === '<f4' && HOST_LITTLE_ENDIAN) {
-      const fd = openSync(s.path, 'r');
+      let fd: number;
+      try {
+        fd = openSync(s.path, 'r');
+      } catch (e) {
+        throw new Error(`${s.path}: cannot open: ${(e as Error).message}`);
+      }
       try {
         readExactly(fd, new Uint8Array(flat.buffer, s.offset * 4, s.size * 4), s.header.dataOffset, s.path);
       } finally {

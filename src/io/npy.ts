@@ -342,6 +342,24 @@ export function readNpy(path: string): NpyArray {
 }
 
 /**
+ * Reads exactly `into.length` bytes of file `fd` at `position`.
+ * @throws `path: truncated: …` on a short file, `path: cannot read: …` on an I/O error.
+ */
+export function readExactly(fd: number, into: Uint8Array, position: number, path: string): void {
+  let done = 0;
+  while (done < into.length) {
+    let got: number;
+    try {
+      got = readSync(fd, into, done, into.length - done, position + done);
+    } catch (e) {
+      throw new Error(`${path}: cannot read: ${(e as Error).message}`);
+    }
+    if (got === 0) throw new Error(`${path}: truncated: ended after ${position + done} bytes`);
+    done += got;
+  }
+}
+
+/**
  * Reads only the header of a `.npy` file (two small reads), e.g. to size a buffer
  * before reading the data of many files into it.
  */
@@ -355,10 +373,10 @@ export function readNpyHeader(path: string): NpyHeader {
   try {
     const size = fstatSync(fd).size;
     const first = new Uint8Array(Math.min(12, size));
-    readSync(fd, first, 0, first.length, 0);
+    readExactly(fd, first, 0, path);
     const end = npyHeaderEnd(first, path, size);
     const head = new Uint8Array(end);
-    readSync(fd, head, 0, end, 0);
+    readExactly(fd, head, 0, path);
     return parseNpyHeader(head, path, size);
   } finally {
     closeSync(fd);

@@ -24,9 +24,9 @@
  *
  * @module
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { type Tensor, numel, showShape, tensor } from '../tensor.ts';
-import { HOST_LITTLE_ENDIAN, float16ToNumber, float32LEBytes } from './npy.ts';
+import { HOST_LITTLE_ENDIAN, float16ToNumber, float32LEBytes, readExactly } from './npy.ts';
 
 /** Bytes per element of every safetensors dtype. */
 const ITEMSIZE: Readonly<Record<string, number>> = Object.freeze({
@@ -247,16 +247,6 @@ function openFile(path: string): number {
     return openSync(path, 'r');
   } catch (e) {
     throw new Error(`${path}: cannot open: ${(e as Error).message}`);
-  }
-}
-
-/** Reads exactly `into.length` bytes at `position`; a short read is a truncation error. */
-function readExactly(fd: number, into: Uint8Array, position: number, path: string): void {
-  let done = 0;
-  while (done < into.length) {
-    const got = readSync(fd, into, done, into.length - done, position + done);
-    if (got === 0) throw new Error(`${path}: truncated: ended after ${position + done} bytes`);
-    done += got;
   }
 }
 
