@@ -30,7 +30,8 @@
  *    UTF-8 and Windows-1252 are decoded, ISO-8859-1/15 and US-ASCII are taken as they
  *    are, and for any other charset (Big5, GB2312, KOI8-R, ...) every non-ASCII byte is
  *    dropped.
- * 5. HTML (a `text/html` part, or a text part that contains `<html` or `<body`):
+ * 5. HTML (a `text/html` part, or a text part with `<html`, `<body` or three common
+ *    HTML tags, see {@link looksLikeHtml}):
  *    `<script>`, `<style>`, `<head>` and comments are removed, block tags become line
  *    breaks, other tags are removed. HTML entities (`&amp;`, `&#8220;`) are decoded in
  *    every text part, since plain-text newsletters carry them too.
@@ -158,10 +159,13 @@ export function htmlToText(html: string): string {
   );
 }
 
-/** Removes quoted lines (`> ...`), `... wrote:` attributions and PGP armour; shortens URLs to `scheme://host`. */
+/**
+ * Removes quoted lines (`> ...`), `... wrote:` attributions and PGP armour (signatures,
+ * key blocks, the `BEGIN PGP SIGNED MESSAGE` header); shortens URLs to `scheme://host`.
+ */
 export function cleanLines(text: string): string {
   const noPgp = text
-    .replace(/-----BEGIN PGP SIGNATURE-----[\s\S]*?-----END PGP SIGNATURE-----/g, ' ')
+    .replace(/-----BEGIN PGP (SIGNATURE|PUBLIC KEY BLOCK|MESSAGE)-----[\s\S]*?-----END PGP \1-----/g, ' ')
     .replace(/-----BEGIN PGP SIGNED MESSAGE-----\r?\n(?:Hash:[^\n]*\n)?/g, ' ');
   const lines = noPgp.split(/\r?\n/).filter((l) => !/^\s*(?:>|\|>)/.test(l) && !/^.{0,160}\bwrote:\s*$/i.test(l));
   return lines.join('\n').replace(/\b(https?|ftp):\/\/([^\s/<>"'()?#]+)[^\s<>"')]*/gi, (_m, scheme: string, host: string) => `${scheme.toLowerCase()}://${host.toLowerCase()}`);
@@ -252,7 +256,14 @@ function splitMultipart(body: string, boundary: string): string[] {
 function leafText(type: string, charset: string, encoding: string, body: string): string {
   const binary = encoding.includes('quoted-printable') ? decodeQuotedPrintable(body) : encoding.includes('base64') ? decodeBase64(body) : body;
   const text = decodeCharset(binary, charset);
-  return type === 'text/html' || /<(?:html|body)\b/i.test(text) ? htmlToText(text) : decodeEntities(text);
+  return type === 'text/html' || looksLikeHtml(text) ? htmlToText(text) : decodeEntities(text);
+}
+
+/** Whether a text part is HTML in disguise: it has `<html` or `<body`, or at least three common HTML tags. */
+export function looksLikeHtml(text: string): boolean {
+  if (/<(?:html|body)\b/i.test(text)) return true;
+  const tags = text.match(/<\/?(?:p|br|div|font|table|td|tr|a|b|i|center|span|img)\b[^>]{0,200}>/gi);
+  return tags !== null && tags.length >= 3;
 }
 
 /**

@@ -155,6 +155,13 @@ function countLabels(labels: readonly number[], n: number): number[] {
   return out;
 }
 
+/** Number of space-separated words of a single-spaced text (WordNet definitions are single-spaced). */
+function wordCount(text: string): number {
+  let n = text.length > 0 ? 1 : 0;
+  for (let i = text.indexOf(' '); i >= 0; i = text.indexOf(' ', i + 1)) n++;
+  return n;
+}
+
 /** Lower-cased alphanumeric key: texts equal under it are exact duplicates. */
 function dedupeKey(text: string): string {
   return words(text).join(' ');
@@ -368,12 +375,9 @@ export function buildWordNetTask(synsets: readonly Synset[], options: WordNetTas
   if (!Number.isInteger(k) || k < 2) throw new Error(`nChoices must be an integer >= 2, got ${k}`);
   const root = rng(options.seed);
 
-  const defKey = (s: Synset): string => s.definition.toLowerCase();
   const defCount = new Map<string, number>();
-  for (const s of synsets) defCount.set(defKey(s), (defCount.get(defKey(s)) ?? 0) + 1);
-  const eligible = synsets.filter(
-    (s) => s.definition.length <= maxDef && defCount.get(defKey(s)) === 1 && s.definition.trim().split(/\s+/).length >= minWords,
-  );
+  for (const s of synsets) defCount.set(s.definition, (defCount.get(s.definition) ?? 0) + 1);
+  const eligible = synsets.filter((s) => s.definition.length <= maxDef && defCount.get(s.definition) === 1 && wordCount(s.definition) >= minWords);
   const [order] = shuffle(fork(root, 'wordnet:order'), eligible);
 
   const byLex = new Map<string, Synset[]>();

@@ -34,13 +34,14 @@ export function collapseWhitespace(text: string): string {
 
 /**
  * The first `maxChars` characters of `text`, cut back to the last space if one lies in
- * the final fifth (so that a word is not split), and trimmed.
+ * the final fifth (so that a word is not split), without trailing whitespace: always a
+ * prefix of `text`.
  */
 export function truncate(text: string, maxChars: number): string {
   if (text.length <= maxChars) return text;
   const cut = text.slice(0, maxChars);
   const space = cut.lastIndexOf(' ');
-  return (space >= maxChars * 0.8 ? cut.slice(0, space) : cut).trim();
+  return (space >= maxChars * 0.8 ? cut.slice(0, space) : cut).trimEnd();
 }
 
 /** Lower-case alphanumeric words of `text`: the unit of {@link shingles}. */
