@@ -33,13 +33,18 @@
  * only at its pooling position; the LM gradient λ/k·dL₁/dlogits of each sequence is
  * passed with it to the model's backward pass, which sums the two at h_n.
  *
- * Dropout streams: with `dropout: { rng }`, sequence j of an example draws the model's
- * masks from `fork(rng, 'seq/j')` and the classifier dropout from `fork(rng, 'clf')`;
- * example i of a batch uses `fork(rng, 'ex/i')`.
+ * Dropout streams: with `dropout: { rng }`, a batch draws one embedding dropout (the
+ * masks of W_e and W_p) from `fork(rng, 'embedding')` and shares it between all the
+ * sequences of all its examples, as the original draws one mask of `we` per `model()`
+ * call; example i of a batch then uses `fork(rng, 'ex/i')`, in which sequence j draws
+ * its other masks from `fork(·, 'seq/j')` and the classifier dropout comes from
+ * `fork(·, 'clf')`. A single example without a given embedding dropout draws its own
+ * from `fork(rng, 'embedding')`.
  *
  * @module
  */
 import type { GPTConfig } from '../config.ts';
+import { type EmbeddingDropout, embeddingDropout } from '../model/embedding.ts';
 import { addGrads, backward, forward, scaleGrads, type ForwardOutput } from '../model/gpt.ts';
 import { lmLoss, lmLossBackward } from '../model/objectives.ts';
 import type { Params } from '../params.ts';
@@ -53,8 +58,11 @@ import type { TaskInput } from './tasks.ts';
 export interface FinetuneLossOptions {
   /** λ, the weight of the auxiliary LM loss (paper: 0.5). 0 disables it. */
   readonly lmCoef: number;
-  /** Training mode: model dropout (the config's rates) and classifier dropout (`clf_pdrop`). */
-  readonly dropout?: { readonly rng: Rng };
+  /**
+   * Training mode: model dropout (the config's rates) and classifier dropout
+   * (`clf_pdrop`). `embedding` is an embedding dropout to share (drawn from the same params).
+   */
+  readonly dropout?: { readonly rng: Rng; readonly embedding?: EmbeddingDropout };
   /** Compute the LM loss even when λ = 0 (evaluation reports it). Default: only when λ > 0. */
   readonly lmLoss?: boolean;
 }
@@ -120,9 +128,10 @@ async function forwardPass(params: Params, config: GPTConfig, head: ClassifierHe
   const d = config.n_embd;
   const withLm = opts.lmCoef > 0 || opts.lmLoss === true;
   const fwds: ForwardOutput[] = [];
+  const embedding = opts.dropout === undefined ? undefined : (opts.dropout.embedding ?? embeddingDropout(params, config, fork(opts.dropout.rng, 'embedding')));
   for (let j = 0; j < input.sequences.length; j++) {
     const s = input.sequences[j];
-    const dropout = opts.dropout === undefined ? undefined : { rng: fork(opts.dropout.rng, `seq/${j}`) };
+    const dropout = opts.dropout === undefined ? undefined : { rng: fork(opts.dropout.rng, `seq/${j}`), embedding };
     fwds.push(await forward(params, config, s.ids, { skipLogits: !withLm, ...(dropout ? { dropout } : {}) }));
   }
   const pooled = fwds.map((f, j) => row(f.hiddenStates[config.n_layer], input.sequences[j].pool));
@@ -213,8 +222,8 @@ export interface BatchGrads {
 
 /**
  * The mean of L₃ over a batch of examples and its gradients (per-example gradients
- * summed, then divided by the batch size). With `dropout`, example i uses
- * `fork(dropout.rng, 'ex/i')`.
+ * summed, then divided by the batch size). With `dropout`, one embedding dropout is
+ * shared by the whole batch and example i uses `fork(dropout.rng, 'ex/i')`.
  */
 export async function batchLossAndGrads(
   params: Params,
@@ -230,8 +239,9 @@ export async function batchLossAndGrads(
   let correct = 0;
   let grads: Params | undefined;
   let headGrads: Params | undefined;
+  const embedding = opts.dropout === undefined ? undefined : (opts.dropout.embedding ?? embeddingDropout(params, config, fork(opts.dropout.rng, 'embedding')));
   for (let i = 0; i < batch.length; i++) {
-    const dropout = opts.dropout === undefined ? undefined : { rng: fork(opts.dropout.rng, `ex/${i}`) };
+    const dropout = opts.dropout === undefined ? undefined : { rng: fork(opts.dropout.rng, `ex/${i}`), embedding };
     const r = await exampleLossAndGrads(params, config, head, batch[i], { ...opts, dropout });
     loss += r.loss;
     clf += r.clfLoss;
