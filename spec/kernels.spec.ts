@@ -158,6 +158,23 @@ for (const name of BACKENDS) {
     }
 
     /*
+     * Invariant: kernel calls in flight at the same time do not interfere. The model
+     * awaits one product at a time, but callers may run several forwards at once
+     * (Promise.all), and the same compiled kernel (same product and shape) then has
+     * several launches pending; on webasm they share the kernel's wasm memory and
+     * worker pool. Each concurrent result must equal, bit for bit, the result of the
+     * same call made alone.
+     */
+    test('concurrent launches of one compiled kernel give the results of sequential ones', async () => {
+      const b = randomTensor([64, 80], 99);
+      const as = [0, 1, 2, 3, 4].map((s) => randomTensor([80, 64], s)); // 6400 cells: the threaded path on webasm
+      const alone: Tensor[] = [];
+      for (const a of as) alone.push(await matmul(a, b, undefined, be));
+      const together = await Promise.all(as.map((a) => matmul(a, b, undefined, be)));
+      together.forEach((c, i) => assert.ok(equal(c, alone[i]), `concurrent call ${i} differs from the same call alone`));
+    });
+
+    /*
      * Degenerate sizes. K = 0: every cell is an empty sum, exactly 0 (plus the bias,
      * broadcast over rows). M = 0, N = 0 or B = 0: an empty result of the right shape.
      * No reference needed: the values are exact by definition.

@@ -98,11 +98,14 @@ export function refProduct(kind: ProductKind, a: Tensor, b: Tensor, bias?: Tenso
 function matmul64(a: Mat64, b: Mat64, bias?: Float64Array): Mat64 {
   if (a.cols !== b.rows) throw new Error(`reference matmul: ${a.rows}x${a.cols} · ${b.rows}x${b.cols}`);
   const c = mat(a.rows, b.cols);
+  const N = b.cols;
   for (let i = 0; i < a.rows; i++) {
-    for (let j = 0; j < b.cols; j++) {
-      let s = bias === undefined ? 0 : bias[j];
-      for (let k = 0; k < a.cols; k++) s += a.data[i * a.cols + k] * b.data[k * b.cols + j];
-      c.data[i * b.cols + j] = s;
+    const row = c.data.subarray(i * N, (i + 1) * N); // accumulate row i over k (i-k-j order: contiguous reads of B)
+    if (bias !== undefined) row.set(bias);
+    for (let k = 0; k < a.cols; k++) {
+      const aik = a.data[i * a.cols + k];
+      const bk = k * N;
+      for (let j = 0; j < N; j++) row[j] += aik * b.data[bk + j];
     }
   }
   return c;
