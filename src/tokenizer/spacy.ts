@@ -145,6 +145,14 @@ export function findSuffix(s: string): number {
   return m === null ? 0 : s.length - m.index;
 }
 
+const SUFFIX_SEARCH = new RegExp(SUFFIX_RE.source, 'v');
+
+/** `find_suffix` exactly as spaCy runs it, searching the whole string: the reference for {@link findSuffix}. */
+export function findSuffixReference(s: string): number {
+  const m = SUFFIX_SEARCH.exec(s);
+  return m === null ? 0 : s.length - m.index;
+}
+
 /** `Tokenizer.find_infix`: the infix matches, as `[start, end)` pairs. */
 export function findInfixes(s: string): [number, number][] {
   return [...s.matchAll(INFIX_RE)].map((m) => [m.index!, m.index! + m[0].length]);
