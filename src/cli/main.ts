@@ -19,6 +19,12 @@ export interface Command {
  */
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   // one line per command, e.g.  info: async () => (await import('./info.ts')).command,
+  info: async () => (await import('./info.ts')).command,
+  convert: async () => (await import('./convert.ts')).command,
+  dump: async () => (await import('./dump.ts')).command,
+  generate: async () => (await import('./generate.ts')).command,
+  verify: async () => (await import('./verify.ts')).command,
+  'bpe learn': async () => (await import('./bpe.ts')).command,
 };
 
 function table(): Readonly<Record<string, () => Promise<Command>>> {
@@ -40,7 +46,9 @@ function usage(): string {
 
 /** Runs `gpt1 argv…` and resolves to the process exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  let [name, ...rest] = argv;
+  // A two-word command (`gpt1 bpe learn`) is registered under both words.
+  if (name !== undefined && rest.length > 0 && table()[`${name} ${rest[0]}`] !== undefined) [name, rest] = [`${name} ${rest[0]}`, rest.slice(1)];
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name === undefined ? 2 : 0;

@@ -1,0 +1,104 @@
+/**
+ * `gpt1 bpe learn --data FILE|DIR --merges N --out DIR`: learns a BPE vocabulary in
+ * the layout of the GPT-1 release from a text corpus (`learnBpe` in
+ * `src/tokenizer/learn.ts`: the GPT-1 pre-tokenization, then subword-nmt's merges).
+ *
+ * `--data` is one text file or a directory whose files (recursively, sorted by path,
+ * hidden ones skipped) are read as UTF-8; each line is one text. The output
+ * directory gets what `writeVocab` writes (`encoder.json`, `merges.txt`), written
+ * atomically, and is then loaded back with `loadEncoder` as a check; use it with
+ * `--vocab DIR` or copy it next to a checkpoint.
+ *
+ * @module
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from './main.ts';
+import { type ParsedFlags, UsageError } from './args.ts';
+import { learnBpe, writeVocab } from '../tokenizer/learn.ts';
+import { loadEncoder } from '../tokenizer/encoder.ts';
+import { QUIET_FLAG, commas, guardOutDir, megabytes, num, progress, str, writeTreeAtomic } from './common.ts';
+
+/** The files of `--data`: the file itself, or every non-hidden file under the directory, sorted by path. */
+export function dataFiles(data: string): string[] {
+  let st;
+  try {
+    st = statSync(data);
+  } catch {
+    throw new Error(`--data ${data}: no such file or directory`);
+  }
+  if (st.isFile()) return [data];
+  if (!st.isDirectory()) throw new Error(`--data ${data}: not a file or directory`);
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (entry.name.startsWith('.')) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) out.push(path);
+    }
+  };
+  walk(data);
+  if (out.length === 0) throw new Error(`--data ${data}: the directory has no files`);
+  return out;
+}
+
+/** The lines of the files, one text each (read lazily, file by file). */
+export function* corpusLines(files: readonly string[]): Generator<string> {
+  for (const f of files) {
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch (e) {
+      throw new Error(`${f}: cannot read: ${(e as Error).message}`);
+    }
+    for (const line of text.split('\n')) if (line.trim() !== '') yield line;
+  }
+}
+
+async function learn(flags: ParsedFlags): Promise<number> {
+  const data = str(flags, 'data') as string;
+  const out = str(flags, 'out') as string;
+  const merges = num(flags, 'merges') as number;
+  const minFrequency = num(flags, 'min-frequency') as number;
+  if (merges < 0) throw new UsageError(`gpt1 bpe learn: --merges must be ≥ 0, got ${merges}`);
+  if (minFrequency < 1) throw new UsageError(`gpt1 bpe learn: --min-frequency must be ≥ 1, got ${minFrequency}`);
+  guardOutDir(out, Boolean(flags.force), 'merges.txt');
+  const p = progress(Boolean(flags.quiet));
+  const files = dataFiles(data);
+  const bytes = files.reduce((s, f) => s + statSync(f).size, 0);
+  const vocab = await p.task(`learning up to ${commas(merges)} merges from ${files.length} file(s), ${megabytes(bytes)}`, () => learnBpe(corpusLines(files), merges, { minFrequency }));
+  // writeVocab defines the files; build them in a scratch directory, then swap them in atomically.
+  const scratch = mkdtempSync(join(tmpdir(), 'gpt1-bpe-'));
+  try {
+    writeVocab(scratch, vocab);
+    const written: Record<string, Uint8Array> = {};
+    for (const f of readdirSync(scratch)) written[f] = readFileSync(join(scratch, f));
+    writeTreeAtomic(out, written);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const enc = loadEncoder(out);
+  const n = vocab.merges.length;
+  const stopped = n < merges ? ` (stopped early: no pair occurs ${minFrequency} or more times)` : '';
+  console.log(`wrote ${out}: ${commas(n)} merges${stopped}, ${commas(enc.nVocab)} tokens (+ ${enc.vocabSize - enc.nVocab} special)`);
+  return 0;
+}
+
+export const command: Command = {
+  spec: {
+    name: 'bpe learn',
+    summary: 'learn a BPE vocabulary (GPT-1 release layout) from a text corpus',
+    examples: ['gpt1 bpe learn --data corpus.txt --merges 1000 --out my-vocab/', 'gpt1 bpe learn --data texts/ --merges 40000 --out vocab40k/'],
+    flags: {
+      data: { kind: 'string', required: true, help: 'a text file, or a directory of text files (read recursively); each line is one text' },
+      merges: { kind: 'int', required: true, help: 'number of merges to learn (the release has 40000)' },
+      out: { kind: 'string', required: true, help: 'output directory for encoder.json + merges.txt (written atomically)' },
+      'min-frequency': { kind: 'int', default: 2, help: 'stop when the best pair occurs fewer times' },
+      force: { kind: 'boolean', help: 'replace --out even if it is a non-empty directory that is not a vocabulary' },
+      quiet: QUIET_FLAG,
+    },
+  },
+  run: learn,
+};

@@ -1,0 +1,390 @@
+/**
+ * What the `gpt1` commands share: the `--backend` flag, progress lines on stderr,
+ * loading a checkpoint with its vocabulary, token-id and text input, incremental
+ * decoding for streaming, and crash-safe writing of an output directory tree.
+ *
+ * Everything a command prints for the user to read while it works goes to stderr;
+ * stdout carries only the command's result (text, JSON, check lines), so that
+ * `gpt1 generate ... > out.txt` captures just the text.
+ *
+ * @module
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, normalize, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { type FlagSpec, type ParsedFlags, UsageError } from './args.ts';
+import { type GPTConfig } from '../config.ts';
+import { type Checkpoint, type CheckpointFormat, detectFormat, loadCheckpoint } from '../checkpoint/index.ts';
+import { hasVocab } from '../checkpoint/common.ts';
+import { type FileContent, recoverDirAtomic, resolveDirAtomic } from '../io/atomic.ts';
+import { BACKENDS } from '../kernels/backend.ts';
+import { DEFAULT_VOCAB_DIR, type GptTextEncoder, bpe, decode, loadEncoder, pretokenize } from '../tokenizer/encoder.ts';
+
+// ---------------------------------------------------------------------------------
+// Flags shared by several commands
+// ---------------------------------------------------------------------------------
+
+/** `--checkpoint DIR`, required. */
+export const CHECKPOINT_FLAG: FlagSpec = { kind: 'string', required: true, help: 'checkpoint directory (original params_*.npy or Hugging Face model.safetensors)' };
+/** `--n-head N`: the original layout does not record the number of heads. */
+export const N_HEAD_FLAG: FlagSpec = { kind: 'int', help: 'attention heads, for an original-layout checkpoint that does not record them (default: recorded value, else 12)' };
+/** `--vocab DIR`: where the BPE vocabulary is, if not next to the weights. */
+export const VOCAB_FLAG: FlagSpec = { kind: 'string', help: 'vocabulary directory (default: the checkpoint directory, else the bundled GPT-1 vocabulary when n_vocab is 40478)' };
+/** `--backend NAME`: sets GPT1_BACKEND before the first kernel runs. */
+export const BACKEND_FLAG: FlagSpec = { kind: 'string', choices: BACKENDS, help: 'gpu.js backend for the matrix products (default: GPT1_BACKEND, else the fastest that starts)' };
+/** `--quiet`: no progress lines on stderr. */
+export const QUIET_FLAG: FlagSpec = { kind: 'boolean', help: 'no progress lines on stderr' };
+
+/** The flags of a command that loads a model. */
+export const MODEL_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze({
+  checkpoint: CHECKPOINT_FLAG,
+  'n-head': N_HEAD_FLAG,
+  vocab: VOCAB_FLAG,
+  backend: BACKEND_FLAG,
+  quiet: QUIET_FLAG,
+});
+
+/**
+ * Applies `--backend`: sets `GPT1_BACKEND` so that the process-wide `backend()`
+ * choice, made at the first kernel, uses it. Must run before any model function.
+ */
+export function applyBackendFlag(flags: ParsedFlags): void {
+  const name = flags.backend;
+  if (typeof name === 'string' && name !== '') process.env.GPT1_BACKEND = name;
+}
+
+/** A string flag's value (undefined when absent). */
+export const str = (flags: ParsedFlags, name: string): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
+/** A number flag's value (undefined when absent). */
+export const num = (flags: ParsedFlags, name: string): number | undefined => (typeof flags[name] === 'number' ? (flags[name] as number) : undefined);
+
+// ---------------------------------------------------------------------------------
+// Progress on stderr
+// ---------------------------------------------------------------------------------
+
+/** Progress lines on stderr (nothing when quiet). */
+export interface Progress {
+  /** Prints `label… ` now and `done (1.2 s)` when `fn` settles (`failed` if it throws). */
+  task<T>(label: string, fn: () => T | Promise<T>): Promise<T>;
+  /** One line of information. */
+  note(line: string): void;
+}
+
+/** Seconds since `t0` (ms), formatted `1.2 s`. */
+export function seconds(t0: number): string {
+  return `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+}
+
+/** Progress reporting to `write` (default: stderr); silent when `quiet`. */
+export function progress(quiet: boolean, write: (s: string) => void = (s) => void process.stderr.write(s)): Progress {
+  return {
+    async task<T>(label: string, fn: () => T | Promise<T>): Promise<T> {
+      if (quiet) return await fn();
+      write(`${label}… `);
+      const t0 = Date.now();
+      try {
+        const out = await fn();
+        write(`done (${seconds(t0)})\n`);
+        return out;
+      } catch (e) {
+        write('failed\n');
+        throw e;
+      }
+    },
+    note(line: string): void {
+      if (!quiet) write(`${line}\n`);
+    },
+  };
+}
+
+/** `1234567` → `1,234,567`. */
+export const commas = (n: number): string => n.toLocaleString('en-US');
+
+/** Bytes as `466.1 MB`, `1.20 GB` or `31.4 kB` (decimal units). */
+export function megabytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${(bytes / 1e3).toFixed(1)} kB`;
+}
+
+// ---------------------------------------------------------------------------------
+// Loading a checkpoint and its vocabulary
+// ---------------------------------------------------------------------------------
+
+/** Total size of the regular files directly in `dir`. */
+export function dirBytes(dir: string): number {
+  let total = 0;
+  for (const f of readdirSync(dir)) {
+    try {
+      const s = statSync(join(dir, f));
+      if (s.isFile()) total += s.size;
+    } catch {
+      // vanished or unreadable: the loader reports it
+    }
+  }
+  return total;
+}
+
+/** A checkpoint directory that exists (or left complete by an interrupted atomic write) and its layout. @throws one line. */
+export function locateCheckpoint(dir: string): { dir: string; format: CheckpointFormat } {
+  const real = resolveDirAtomic(dir);
+  return { dir: real, format: detectFormat(real) };
+}
+
+/** A loaded model and where it came from. */
+export interface LoadedModel extends Checkpoint {
+  /** The directory given on the command line. */
+  readonly path: string;
+  /** The directory actually read (differs only after an interrupted atomic write). */
+  readonly dir: string;
+}
+
+/** Loads `--checkpoint` (with `--n-head`), with a progress line. */
+export async function loadModel(flags: ParsedFlags, p: Progress): Promise<LoadedModel> {
+  const path = str(flags, 'checkpoint') as string;
+  const { dir, format } = locateCheckpoint(path);
+  const nHead = num(flags, 'n-head');
+  if (nHead !== undefined && nHead < 1) throw new UsageError(`--n-head must be ≥ 1, got ${nHead}`);
+  const ckpt = await p.task(`loading ${path} (${format}, ${megabytes(dirBytes(dir))})`, () => loadCheckpoint(path, nHead === undefined ? {} : { n_head: nHead }));
+  return { ...ckpt, path, dir };
+}
+
+/** Where a vocabulary was found. */
+export type VocabSource = 'flag' | 'checkpoint' | 'bundled';
+
+/** The vocabulary of a model, or why there is none. */
+export type VocabLookup =
+  | { readonly found: true; readonly enc: GptTextEncoder; readonly source: VocabSource; readonly dir: string }
+  | { readonly found: false; readonly reason: string };
+
+/** The number of ordinary tokens of the released GPT-1 vocabulary. */
+export const RELEASE_N_VOCAB = 40478;
+
+/** Human description of a vocabulary source. */
+export function describeVocab(v: VocabLookup): string {
+  if (!v.found) return `not found: ${v.reason}`;
+  return `${commas(v.enc.nVocab)} tokens, ${vocabLocation(v)}`;
+}
+
+/** Where a found vocabulary is: `--vocab DIR`, `in the checkpoint directory`, `bundled GPT-1 vocabulary (DIR)`. */
+export function vocabLocation(v: VocabLookup & { found: true }): string {
+  return v.source === 'flag' ? `--vocab ${v.dir}` : v.source === 'checkpoint' ? 'in the checkpoint directory' : `bundled GPT-1 vocabulary (${v.dir})`;
+}
+
+/**
+ * Finds the vocabulary of a checkpoint: `--vocab DIR` if given (errors if unreadable),
+ * else the vocabulary files in the checkpoint directory (either naming), else the
+ * bundled GPT-1 vocabulary (`vocab/`) when `config.n_vocab` is 40478 (or
+ * `bundledAlways`), else none.
+ */
+export function findVocab(vocabFlag: string | undefined, ckptDir: string, config: GPTConfig | undefined, bundledAlways = false): VocabLookup {
+  if (vocabFlag !== undefined) return { found: true, enc: loadEncoder(vocabFlag), source: 'flag', dir: vocabFlag };
+  if (hasVocab(ckptDir)) return { found: true, enc: loadEncoder(ckptDir), source: 'checkpoint', dir: ckptDir };
+  if (bundledAlways || config?.n_vocab === RELEASE_N_VOCAB) {
+    if (existsSync(DEFAULT_VOCAB_DIR)) return { found: true, enc: loadEncoder(DEFAULT_VOCAB_DIR), source: 'bundled', dir: DEFAULT_VOCAB_DIR };
+    return { found: false, reason: `no vocabulary files in ${ckptDir} and the bundled vocabulary ${DEFAULT_VOCAB_DIR} is missing` };
+  }
+  return { found: false, reason: `no vocabulary files in ${ckptDir}, and n_vocab ${config?.n_vocab} is not the bundled GPT-1 vocabulary's ${RELEASE_N_VOCAB} (give --vocab DIR)` };
+}
+
+/** The vocabulary for encoding or decoding with `config`. @throws one line if none is found or it does not fit the model. */
+export function requireVocab(v: VocabLookup, config: GPTConfig, why: string): GptTextEncoder {
+  if (!v.found) throw new Error(`${why} needs a vocabulary: ${v.reason}`);
+  if (v.enc.nVocab !== config.n_vocab) {
+    throw new Error(`the vocabulary (${v.dir}) has ${v.enc.nVocab} tokens but the model's n_vocab is ${config.n_vocab}`);
+  }
+  return v.enc;
+}
+
+// ---------------------------------------------------------------------------------
+// Input: ids and text
+// ---------------------------------------------------------------------------------
+
+/**
+ * Parses `--ids`: integers separated by commas and/or spaces, optionally in brackets
+ * (`1,2,3`, `"1 2 3"`, `[1, 2, 3]`). @throws a UsageError (exit 2) on anything else.
+ */
+export function parseIds(raw: string, flag = '--ids'): number[] {
+  const body = raw.trim().replace(/^\[/, '').replace(/\]$/, '').trim();
+  if (body === '') throw new UsageError(`${flag} is empty: give token ids such as 1,2,3`);
+  return body.split(/[\s,]+/).map((s) => {
+    if (!/^\d+$/.test(s)) throw new UsageError(`${flag}: '${s}' is not a token id (a non-negative integer)`);
+    const v = Number(s);
+    if (!Number.isSafeInteger(v)) throw new UsageError(`${flag}: '${s}' is too large`);
+    return v;
+  });
+}
+
+/**
+ * `encode(enc, text)`, but refusing text with BPE pieces the vocabulary does not
+ * have (the original maps them to id 0, silently) unless `allowUnk`.
+ * @throws a one-line error naming the first unknown pieces, or for text with no tokens.
+ */
+export function encodeText(enc: GptTextEncoder, text: string, allowUnk = false): number[] {
+  const ids: number[] = [];
+  const unknown: string[] = [];
+  for (const token of pretokenize(text)) {
+    for (const piece of bpe(enc, token).split(' ')) {
+      const id = enc.encoder.get(piece);
+      if (id === undefined) unknown.push(piece);
+      ids.push(id ?? 0);
+    }
+  }
+  if (unknown.length > 0 && !allowUnk) {
+    const shown = unknown.slice(0, 5).map((s) => JSON.stringify(s)).join(', ');
+    throw new Error(`the text has ${unknown.length} BPE piece(s) not in the vocabulary (${shown}${unknown.length > 5 ? ', …' : ''}); pass --allow-unk to map them to id 0 as the original does`);
+  }
+  if (ids.length === 0) throw new Error('the text has no tokens');
+  return ids;
+}
+
+/** Display labels of token ids: the BPE pieces without `</w>` (ids themselves without a vocabulary). */
+export function tokenLabels(enc: GptTextEncoder | undefined, ids: readonly number[]): string[] {
+  return ids.map((id) => {
+    const piece = enc?.decoder[id];
+    return piece === undefined ? String(id) : piece.replace(/<\/w>$/, '').replace(/\n/g, '\\n');
+  });
+}
+
+/**
+ * Incremental decoding for streaming: feed ids one at a time and print only what is
+ * new. `decode` strips the ends and glues punctuation (`" ."` → `"."`,
+ * `" ' "` → `"'"`), so the last word of the text so far may still change; it is held
+ * back until a later token makes it final, and {@link StreamDecoder.flush} prints the rest.
+ * What is printed is exactly `decode(all ids)` except in the rare case where the
+ * clean-up changes text that was already printed, which is then kept as printed.
+ */
+export interface StreamDecoder {
+  /** Adds ids; returns the text that became final. */
+  push(...ids: number[]): string;
+  /** The rest of the text (call once at the end). */
+  flush(): string;
+}
+
+/** A {@link StreamDecoder} over `enc`. */
+export function streamDecoder(enc: GptTextEncoder): StreamDecoder {
+  const ids: number[] = [];
+  let printed = '';
+  const emit = (text: string): string => {
+    if (!text.startsWith(printed)) return '';
+    const delta = text.slice(printed.length);
+    printed = text;
+    return delta;
+  };
+  return {
+    push(...more: number[]): string {
+      ids.push(...more);
+      const full = decode(enc, ids);
+      const m = /\s\S*$/.exec(full); // the last whitespace and the word after it are not final
+      return emit(m === null ? '' : full.slice(0, m.index));
+    },
+    flush(): string {
+      return emit(decode(enc, ids));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------
+// Output directories
+// ---------------------------------------------------------------------------------
+
+/** True when `dir` does not exist or is an empty directory. */
+export function isFreshDir(dir: string): boolean {
+  if (!existsSync(dir)) return true;
+  return statSync(dir).isDirectory() && readdirSync(dir).length === 0;
+}
+
+/**
+ * Refuses to replace an existing non-empty `--out` directory (the whole directory
+ * is swapped out, so anything else in it would be deleted) unless `--force`, or it
+ * holds `marker` (a previous output of the same command).
+ * @throws a UsageError naming the directory.
+ */
+export function guardOutDir(out: string, force: boolean, marker?: string): void {
+  if (force || isFreshDir(out)) return;
+  if (!statSync(out).isDirectory()) throw new UsageError(`--out ${out} exists and is not a directory`);
+  if (marker !== undefined && existsSync(join(out, marker))) return;
+  throw new UsageError(`--out ${out} exists and is not empty; its contents would be replaced: pass --force to do so`);
+}
+
+/** fsync a directory (ignored where directories cannot be opened). */
+function fsyncDir(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch {
+    return;
+  }
+  try {
+    fsyncSync(fd);
+  } catch {
+    // not supported for directories here
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeNew(path: string, content: FileContent): void {
+  const chunks = typeof content === 'string' ? [new TextEncoder().encode(content)] : content instanceof Uint8Array ? [content] : content;
+  const fd = openSync(path, 'wx');
+  try {
+    for (const chunk of chunks) {
+      let done = 0;
+      while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Replaces directory `dir` with one holding exactly `files`, whose names are
+ * relative paths that may contain sub-directories (`grads/h.0.ln_1.weight.npy`),
+ * atomically: the tree is built in a sibling `.D.tmp-*`, renamed to `.D.new`, and
+ * swapped in by `recoverDirAtomic` (the same states as `writeDirAtomic`), so a crash
+ * leaves the complete old or the complete new directory. Missing parents of `dir`
+ * are created.
+ * @throws `dir: cannot write: <reason>` (partial work removed).
+ */
+export function writeTreeAtomic(dir: string, files: Readonly<Record<string, FileContent>>): void {
+  for (const rel of Object.keys(files)) {
+    const n = normalize(rel);
+    if (rel === '' || isAbsolute(rel) || n !== rel.replace(/\\/g, '/') || n.split('/').some((s) => s === '..' || s === '.' || s === '') || rel.includes('\0')) {
+      throw new Error(`${dir}: invalid file name ${JSON.stringify(rel)}`);
+    }
+  }
+  const target = resolve(dir);
+  const parent = dirname(target);
+  const name = basename(target);
+  let tmp = '';
+  try {
+    mkdirSync(parent, { recursive: true });
+    if (existsSync(target) && !statSync(target).isDirectory()) throw new Error('exists and is not a directory');
+    recoverDirAtomic(target); // finish any interrupted swap, remove stale builds
+    tmp = join(parent, `.${name}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    mkdirSync(tmp);
+    const dirs = new Set<string>([tmp]);
+    for (const [rel, content] of Object.entries(files)) {
+      const path = join(tmp, rel);
+      const sub = dirname(path);
+      if (!dirs.has(sub)) {
+        mkdirSync(sub, { recursive: true });
+        dirs.add(sub);
+      }
+      writeNew(path, content);
+    }
+    for (const d of [...dirs].sort((a, b) => b.length - a.length)) fsyncDir(d);
+    renameSync(tmp, join(parent, `.${name}.new`)); // complete: from here on the new version wins
+    fsyncDir(parent);
+    tmp = '';
+  } catch (e) {
+    if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
+    throw new Error(`${dir}: cannot write: ${(e as Error).message}`);
+  }
+  try {
+    recoverDirAtomic(target); // D → .D.old, .D.new → D, .D.old removed
+  } catch (e) {
+    throw new Error(`${dir}: cannot write: ${(e as Error).message} (run the command again to finish the swap)`);
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * `gpt1 info --checkpoint DIR`: what a checkpoint is without loading its weights:
+ * layout, config, parameter count, memory needed, and whether a vocabulary goes with it.
+ *
+ * Only the headers are read (`params_shapes.json`, `gpt1-ts.json` and the ten shard
+ * headers; or `config.json` and the safetensors header), so it answers at once even
+ * for the 466 MB release; `gpt1 verify` loads and checks every number.
+ *
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from './main.ts';
+import type { ParsedFlags } from './args.ts';
+import { type GPTConfig, GPT1, nTokenRows } from '../config.ts';
+import { countParams, paramShapes } from '../params.ts';
+import { showShape } from '../tensor.ts';
+import { type CheckpointFormat } from '../checkpoint/index.ts';
+import { readJson } from '../checkpoint/common.ts';
+import { EXTRAS_FILE, N_SHARDS, configFromOriginalShapes, shardName } from '../checkpoint/original.ts';
+import { HF_CONFIG, HF_WEIGHTS, configFromHF } from '../checkpoint/hf.ts';
+import { readNpyHeader } from '../io/npy.ts';
+import { readSafetensorsHeader } from '../io/safetensors.ts';
+import { CHECKPOINT_FLAG, N_HEAD_FLAG, VOCAB_FLAG, type VocabLookup, commas, describeVocab, dirBytes, findVocab, locateCheckpoint, megabytes, num, str } from './common.ts';
+
+/** What the headers of a checkpoint say. */
+export interface CheckpointInfo {
+  readonly dir: string;
+  readonly format: CheckpointFormat;
+  readonly config: GPTConfig;
+  /** Whether the checkpoint records n_head (the original release does not: 12 is assumed). */
+  readonly nHeadRecorded: boolean;
+  /** Bytes of the files in the directory. */
+  readonly bytes: number;
+}
+
+const PREFIX = 'transformer.';
+
+/**
+ * Reads the config of a checkpoint from its headers and checks that the weight files
+ * hold the numbers it needs (shard sizes; tensor names and shapes). The numbers
+ * themselves are not read. @throws a one-line error naming the file.
+ */
+export function inspectCheckpoint(path: string, nHead?: number): CheckpointInfo {
+  const { dir, format } = locateCheckpoint(path);
+  const opts = nHead === undefined ? {} : { n_head: nHead };
+  let config: GPTConfig;
+  let nHeadRecorded: boolean;
+  if (format === 'original') {
+    const shapesPath = join(dir, 'params_shapes.json');
+    const shapes = readJson(shapesPath);
+    if (!Array.isArray(shapes) || !shapes.every((s) => Array.isArray(s) && s.every((d) => Number.isSafeInteger(d) && d >= 0))) {
+      throw new Error(`${shapesPath}: expected a list of shapes (lists of non-negative integers)`);
+    }
+    const extrasPath = join(dir, EXTRAS_FILE);
+    const extras = existsSync(extrasPath) ? readJson(extrasPath) : {};
+    if (typeof extras !== 'object' || extras === null || Array.isArray(extras)) throw new Error(`${extrasPath}: expected a JSON object`);
+    nHeadRecorded = typeof (extras as Partial<GPTConfig>).n_head === 'number';
+    config = configFromOriginalShapes(shapes as number[][], extras as Partial<GPTConfig>, opts, shapesPath);
+    let total = 0;
+    for (let k = 0; k < N_SHARDS; k++) {
+      const shard = join(dir, shardName(k));
+      if (!existsSync(shard)) throw new Error(`${shard}: missing shard ${k} of ${N_SHARDS}`);
+      const h = readNpyHeader(shard);
+      if (h.shape.length !== 1) throw new Error(`${shard}: shard has shape ${showShape(h.shape)}, expected a one-dimensional array`);
+      total += h.shape[0];
+    }
+    if (total !== countParams(config)) throw new Error(`${join(dir, 'params_*.npy')}: the shards hold ${total} numbers in all, ${shapesPath} needs ${countParams(config)}`);
+  } else {
+    const configPath = join(dir, HF_CONFIG);
+    const weights = join(dir, HF_WEIGHTS);
+    const json = readJson(configPath);
+    const header = readSafetensorsHeader(weights);
+    const byName = new Map(header.entries.map((e) => [e.name.startsWith(PREFIX) ? e.name.slice(PREFIX.length) : e.name, e]));
+    const shape = (name: string): readonly number[] => {
+      const e = byName.get(name);
+      if (e === undefined) throw new Error(`${weights}: missing tensor ${name}`);
+      return e.shape;
+    };
+    nHeadRecorded = typeof (json as Record<string, unknown>)?.n_head === 'number';
+    config = configFromHF(json, { tokens: shape('tokens_embed.weight'), positions: shape('positions_embed.weight'), cfc: byName.get('h.0.mlp.c_fc.weight')?.shape }, opts, configPath);
+    for (const [name, want] of paramShapes(config)) {
+      const got = shape(name);
+      if (got.length !== want.length || got.some((d, i) => d !== want[i])) throw new Error(`${weights}: tensor ${name} has shape ${showShape(got)}, expected ${showShape(want)}`);
+    }
+  }
+  return { dir, format, config, nHeadRecorded, bytes: dirBytes(dir) };
+}
+
+/** Rough memory needs of a model, in bytes. */
+export interface MemoryEstimate {
+  /** The parameters as float32: 4 bytes each. */
+  readonly weights: number;
+  /** What one evaluation forward pass over `tokens` positions keeps (see {@link memoryEstimate}). */
+  readonly forward: number;
+  /** Extra for a backward pass (`dump --grads`, training): one gradient per parameter plus about as much again as the forward keeps. */
+  readonly backward: number;
+  readonly tokens: number;
+}
+
+/**
+ * Rough memory of a model in float32. A forward pass (`forward` in
+ * `src/model/gpt.ts`) keeps every block's intermediates for the backward pass; per
+ * layer that is about 11 [T, n_embd] tensors (residual stream, LayerNorm outputs and
+ * normalised inputs, q/k/v, attention output, projections), 2 [T, n_inner] (the FFN
+ * pre- and post-activation) and the [n_head, T, T] attention probabilities; plus the
+ * [T, n_vocab + n_special] logits and h₀. The backward pass allocates a gradient per
+ * parameter and transient tensors of about the forward's size.
+ */
+export function memoryEstimate(config: GPTConfig, tokens = config.n_ctx): MemoryEstimate {
+  const T = tokens;
+  const { n_embd: d, n_inner, n_head, n_layer } = config;
+  const perLayer = 11 * T * d + 2 * T * n_inner + n_head * T * T;
+  const forwardFloats = n_layer * perLayer + T * d + T * nTokenRows(config);
+  const weights = 4 * countParams(config);
+  return { weights, forward: 4 * forwardFloats, backward: weights + 4 * forwardFloats, tokens: T };
+}
+
+/** The lines `gpt1 info` prints. */
+export function infoLines(info: CheckpointInfo, vocab: VocabLookup): string[] {
+  const c = info.config;
+  const m = memoryEstimate(c);
+  const release = countParams(GPT1);
+  const count = countParams(c);
+  const layout = info.format === 'original' ? `original (params_shapes.json + ${N_SHARDS} shards params_*.npy)` : `hf (${HF_WEIGHTS} + ${HF_CONFIG})`;
+  const nHead = `${c.n_head}${info.nHeadRecorded ? '' : ' (not recorded in the checkpoint: assumed; --n-head to change)'}`;
+  const lines = [
+    `checkpoint  ${info.dir}`,
+    `format      ${layout}, ${megabytes(info.bytes)} on disk`,
+    `config      n_layer ${c.n_layer}, n_embd ${c.n_embd}, n_head ${nHead}, n_inner ${c.n_inner}, n_ctx ${c.n_ctx}, n_vocab ${c.n_vocab}, n_special ${c.n_special}, afn ${c.afn}, layer_norm_epsilon ${c.layer_norm_epsilon}`,
+    `parameters  ${commas(count)} in ${paramShapes(c).length} tensors${count === release ? ' (the GPT-1 release has the same count)' : ` (the GPT-1 release has ${commas(release)})`}`,
+    `memory      weights ${megabytes(m.weights)} (float32); a forward pass over ${m.tokens} tokens ≈ ${megabytes(m.forward)} more; a backward pass (--grads) ≈ ${megabytes(m.backward)} more`,
+    `vocabulary  ${describeVocab(vocab)}${vocab.found && vocab.enc.nVocab !== c.n_vocab ? ` (does NOT fit: the model has n_vocab ${c.n_vocab})` : ''}`,
+  ];
+  return lines;
+}
+
+async function run(flags: ParsedFlags): Promise<number> {
+  const nHead = num(flags, 'n-head');
+  const info = inspectCheckpoint(str(flags, 'checkpoint') as string, nHead);
+  let vocab: VocabLookup;
+  try {
+    vocab = findVocab(str(flags, 'vocab'), info.dir, info.config);
+  } catch (e) {
+    if (str(flags, 'vocab') !== undefined) throw e;
+    vocab = { found: false, reason: (e as Error).message.split('\n')[0] };
+  }
+  if (flags.json) {
+    const m = memoryEstimate(info.config);
+    console.log(JSON.stringify({
+      checkpoint: info.dir,
+      format: info.format,
+      bytes: info.bytes,
+      config: info.config,
+      n_head_recorded: info.nHeadRecorded,
+      parameters: countParams(info.config),
+      tensors: paramShapes(info.config).length,
+      memory_bytes: { weights: m.weights, forward: m.forward, backward: m.backward, tokens: m.tokens },
+      vocabulary: vocab.found ? { found: true, source: vocab.source, dir: vocab.dir, n_vocab: vocab.enc.nVocab, fits: vocab.enc.nVocab === info.config.n_vocab } : { found: false, reason: vocab.reason },
+    }, null, 2));
+  } else {
+    for (const line of infoLines(info, vocab)) console.log(line);
+  }
+  return 0;
+}
+
+export const command: Command = {
+  spec: {
+    name: 'info',
+    summary: 'layout, config, parameter count, memory and vocabulary of a checkpoint (reads headers only)',
+    examples: ['gpt1 info --checkpoint model/', 'gpt1 info --checkpoint gpt1-hf/ --json'],
+    flags: {
+      checkpoint: CHECKPOINT_FLAG,
+      'n-head': N_HEAD_FLAG,
+      vocab: VOCAB_FLAG,
+      json: { kind: 'boolean', help: 'print one JSON object instead of lines' },
+    },
+  },
+  run,
+};
