@@ -34,7 +34,7 @@
  * @module
  */
 import type { GPTConfig } from '../config.ts';
-import { type Params, paramShapes } from '../params.ts';
+import { type Params, paramShapes, validateParams } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
 import { type Tensor, add, assertShape, scale, zeros } from '../tensor.ts';
 import type { KeyValue } from './attention.ts';
@@ -95,6 +95,7 @@ export async function forward(params: Params, config: GPTConfig, ids: readonly n
     throw new Error(`the key/value cache has ${past.length} layers, the model has ${config.n_layer}`);
   }
   const positionOffset = cachedLength(past);
+  validateParams(params, config); // a missing or misshapen tensor is a one-line error, not NaNs
   validateIds(config, ids, positionOffset);
 
   const rng = options.dropout?.rng;
