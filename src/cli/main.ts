@@ -25,6 +25,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   generate: async () => (await import('./generate.ts')).command,
   verify: async () => (await import('./verify.ts')).command,
   'bpe learn': async () => (await import('./bpe.ts')).command,
+  pretrain: async () => (await import('./pretrain.ts')).command,
+  finetune: async () => (await import('./finetune.ts')).command,
+  evaluate: async () => (await import('./evaluate.ts')).command,
 };
 
 function table(): Readonly<Record<string, () => Promise<Command>>> {

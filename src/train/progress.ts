@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** What one progress line shows. */
@@ -117,11 +117,26 @@ export interface MetricsLog {
 
 /**
  * A metrics log at `path`. A fresh run starts the file empty; a resumed run
- * (`append`) continues it.
+ * (`append`) continues it. `keepThroughStep` (when resuming from the checkpoint of
+ * that update) first drops the records of later updates, which an interrupted run
+ * logged after its last checkpoint and the resumed run will log again; a record's
+ * update is its `step` field.
  */
-export function metricsLog(path: string, append: boolean): MetricsLog {
+export function metricsLog(path: string, append: boolean, keepThroughStep?: number): MetricsLog {
   mkdirSync(dirname(path), { recursive: true });
   if (!append) writeFileSync(path, '');
+  else if (keepThroughStep !== undefined && existsSync(path)) {
+    const kept = readFileSync(path, 'utf8').split('\n').filter((line) => {
+      if (line.trim() === '') return false;
+      try {
+        const step = (JSON.parse(line) as { step?: unknown }).step;
+        return typeof step !== 'number' || step <= keepThroughStep;
+      } catch {
+        return false; // a line cut short by the interruption
+      }
+    });
+    writeFileSync(path, kept.map((l) => `${l}\n`).join(''));
+  }
   return {
     path,
     write(record) {
