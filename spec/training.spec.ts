@@ -347,5 +347,114 @@ describe('progress and logs', () => {
     assert.deepEqual(readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l)), [{ step: 1, loss: 2 }, { step: 2, loss: 1 }]);
     metricsLog(path, false);
     assert.equal(readFileSync(path, 'utf8'), '');
+    // resuming from the checkpoint of update 2 drops what an interrupted run logged after it
+    writeFileSync(path, '{"step":1}\n{"step":2}\n{"step":2,"epoch":1,"valid":{}}\n{"step":3}\n{"step":4,"lo');
+    metricsLog(path, true, 2).write({ step: 3, again: true });
+    assert.deepEqual(readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l)), [{ step: 1 }, { step: 2 }, { step: 2, epoch: 1, valid: {} }, { step: 3, again: true }]);
+  });
+});
+
+describe('commands', () => {
+  /** Runs `gpt1 argv…` in this process, capturing stdout (console.log) and stderr. */
+  async function gpt1(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    const { main } = await import('../src/cli/main.ts');
+    let out = '';
+    let err = '';
+    const log = console.log;
+    const error = console.error;
+    const write = process.stderr.write;
+    console.log = (...a: unknown[]) => void (out += `${a.join(' ')}\n`);
+    console.error = (...a: unknown[]) => void (err += `${a.join(' ')}\n`);
+    process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
+    try {
+      return { code: await main(argv), out, err };
+    } finally {
+      console.log = log;
+      console.error = error;
+      process.stderr.write = write;
+    }
+  }
+  const dir = join(root, 'cli');
+  const corpus = join(root, 'cli-corpus.txt');
+  const trainFile = join(root, 'cli-train.jsonl');
+  const common = ['--data', corpus, '--steps', '6', '--batch', '2', '--ctx', '8', '--lr', '0.01', '--merges', '30', '--save-every', '2'];
+
+  test('pretrain: interrupted with --stop-after then --resume gives the same checkpoint as one run', async () => {
+    writeFileSync(corpus, 'the cat sat on the mat. the dog sat on the log. '.repeat(10));
+    const one = await gpt1('pretrain', ...common, '--out', join(dir, 'one'));
+    assert.equal(one.code, 0, one.err);
+    assert.match(one.out, /pre-trained to update 6\/6/);
+    assert.match(one.err, /learning a BPE vocabulary/);
+    const a = await gpt1('pretrain', ...common, '--out', join(dir, 'two'), '--stop-after', '3');
+    assert.equal(a.code, 0, a.err);
+    assert.match(a.out, /update 3\/6/);
+    const b = await gpt1('pretrain', '--data', corpus, '--out', join(dir, 'two'), '--resume', '--quiet');
+    assert.equal(b.code, 0, b.err);
+    assert.equal(b.err, '');
+    const bytes = (run: string, f: string): Buffer => readFileSync(join(dir, run, 'checkpoint', f));
+    for (const f of ['model.safetensors', 'optimizer.safetensors', 'trainer_state.json', 'vocab.json', 'merges.txt']) {
+      assert.ok(bytes('one', f).equals(bytes('two', f)), `${f} differs`);
+    }
+    const steps = readFileSync(join(dir, 'two', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
+    assert.deepEqual(steps, [1, 2, 3, 4, 5, 6]);
+    // the LM evaluation of the checkpoint
+    const ev = await gpt1('evaluate', '--checkpoint', join(dir, 'one'), '--data', corpus, '--json');
+    assert.equal(ev.code, 0, ev.err);
+    const r = JSON.parse(ev.out);
+    assert.equal(r.task, 'lm');
+    assert.ok(r.loss > 0 && Math.abs(r.perplexity - Math.exp(r.loss)) < 1e-9);
+  });
+
+  test('finetune then evaluate a classification task from JSONL', async () => {
+    writeFileSync(trainFile, ['{"text":"the cat sat","label":"cat"}', '{"text":"the dog sat","label":"dog"}'].join('\n').repeat(1).concat('\n').repeat(4));
+    const ft = await gpt1('finetune', '--checkpoint', join(dir, 'one', 'checkpoint'), '--task', 'classification', '--train', trainFile, '--valid', trainFile,
+      '--out', join(dir, 'ft'), '--epochs', '2', '--batch', '4', '--quiet');
+    assert.equal(ft.code, 0, ft.err);
+    assert.match(ft.out, /fine-tuned to update 4\/4; validation accuracy/);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'ft', 'checkpoint', 'task.json'), 'utf8')), { task: 'classification', labels: ['cat', 'dog'], n_out: 2 });
+    const lines = readFileSync(join(dir, 'ft', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.filter((l) => l.valid !== undefined).length, 2);
+    const ev = await gpt1('evaluate', '--checkpoint', join(dir, 'ft'), '--data', trainFile, '--json', '--quiet');
+    assert.equal(ev.code, 0, ev.err);
+    const m = JSON.parse(ev.out);
+    assert.equal(m.task, 'classification');
+    assert.equal(m.n, 8);
+    assert.deepEqual(m.labels, ['cat', 'dog']);
+    assert.ok(m.accuracy >= 0 && m.accuracy <= 1 && m.f1 !== undefined && m.mcc !== undefined);
+  });
+
+  test('--help, and one-line errors with exit status 2 (usage) or 1 (input)', async () => {
+    for (const cmd of ['pretrain', 'finetune', 'evaluate']) {
+      const h = await gpt1(cmd, '--help');
+      assert.equal(h.code, 0);
+      assert.match(h.out, new RegExp(`^gpt1 ${cmd}: `));
+    }
+    const oneLine = (r: { err: string }): void => assert.equal(r.err.trim().split('\n').length, 1, r.err);
+    let r = await gpt1('pretrain', '--out', join(dir, 'x'));
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--data is required/);
+    r = await gpt1('finetune', '--checkpoint', join(dir, 'one'), '--task', 'regression', '--train', trainFile, '--out', join(dir, 'y'));
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--task must be one of classification, entailment, similarity, multiple-choice/);
+    r = await gpt1('pretrain', '--data', join(root, 'nope.txt'), '--out', join(dir, 'z'));
+    assert.equal(r.code, 1);
+    oneLine(r);
+    assert.match(r.err, /nope\.txt: no such file/);
+    r = await gpt1('pretrain', ...common, '--out', join(dir, 'one'));
+    assert.equal(r.code, 2);
+    assert.match(r.err, /already holds a run; pass --resume/);
+    r = await gpt1('finetune', '--checkpoint', join(dir, 'one', 'checkpoint'), '--task', 'multiple-choice', '--train', trainFile, '--out', join(dir, 'w'), '--quiet');
+    assert.equal(r.code, 1);
+    oneLine(r);
+    assert.match(r.err, /cli-train\.jsonl:1: missing "context"/);
+    r = await gpt1('evaluate', '--checkpoint', join(dir, 'one'), '--task', 'classification', '--data', trainFile);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /no fine-tuned classifier/);
+    r = await gpt1('evaluate', '--checkpoint', join(dir, 'ft'), '--task', 'entailment', '--data', trainFile);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /fine-tuned for classification, not entailment/);
+    r = await gpt1('finetune', '--task', 'classification', '--train', trainFile, '--out', join(dir, 'v'));
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--checkpoint is required/);
   });
 });
