@@ -64,7 +64,7 @@ async function learn(flags: ParsedFlags): Promise<number> {
   const minFrequency = num(flags, 'min-frequency') as number;
   if (merges < 0) throw new UsageError(`gpt1 bpe learn: --merges must be ≥ 0, got ${merges}`);
   if (minFrequency < 1) throw new UsageError(`gpt1 bpe learn: --min-frequency must be ≥ 1, got ${minFrequency}`);
-  guardOutDir(out, Boolean(flags.force), 'merges.txt');
+  guardOutDir('bpe learn', out, Boolean(flags.force), 'merges.txt');
   const p = progress(Boolean(flags.quiet));
   const files = dataFiles(data);
   const bytes = files.reduce((s, f) => s + statSync(f).size, 0);

@@ -140,11 +140,11 @@ export interface LoadedModel extends Checkpoint {
 }
 
 /** Loads `--checkpoint` (with `--n-head`), with a progress line. */
-export async function loadModel(flags: ParsedFlags, p: Progress): Promise<LoadedModel> {
+export async function loadModel(cmd: string, flags: ParsedFlags, p: Progress): Promise<LoadedModel> {
   const path = str(flags, 'checkpoint') as string;
   const { dir, format } = locateCheckpoint(path);
   const nHead = num(flags, 'n-head');
-  if (nHead !== undefined && nHead < 1) throw new UsageError(`--n-head must be ≥ 1, got ${nHead}`);
+  if (nHead !== undefined && nHead < 1) throw new UsageError(`gpt1 ${cmd}: --n-head must be ≥ 1, got ${nHead}`);
   const ckpt = await p.task(`loading ${path} (${format}, ${megabytes(dirBytes(dir))})`, () => loadCheckpoint(path, nHead === undefined ? {} : { n_head: nHead }));
   return { ...ckpt, path, dir };
 }
@@ -204,13 +204,13 @@ export function requireVocab(v: VocabLookup, config: GPTConfig, why: string): Gp
  * Parses `--ids`: integers separated by commas and/or spaces, optionally in brackets
  * (`1,2,3`, `"1 2 3"`, `[1, 2, 3]`). @throws a UsageError (exit 2) on anything else.
  */
-export function parseIds(raw: string, flag = '--ids'): number[] {
+export function parseIds(cmd: string, raw: string, flag = '--ids'): number[] {
   const body = raw.trim().replace(/^\[/, '').replace(/\]$/, '').trim();
-  if (body === '') throw new UsageError(`${flag} is empty: give token ids such as 1,2,3`);
+  if (body === '') throw new UsageError(`gpt1 ${cmd}: ${flag} is empty: give token ids such as 1,2,3`);
   return body.split(/[\s,]+/).map((s) => {
-    if (!/^\d+$/.test(s)) throw new UsageError(`${flag}: '${s}' is not a token id (a non-negative integer)`);
+    if (!/^\d+$/.test(s)) throw new UsageError(`gpt1 ${cmd}: ${flag}: '${s}' is not a token id (a non-negative integer)`);
     const v = Number(s);
-    if (!Number.isSafeInteger(v)) throw new UsageError(`${flag}: '${s}' is too large`);
+    if (!Number.isSafeInteger(v)) throw new UsageError(`gpt1 ${cmd}: ${flag}: '${s}' is too large`);
     return v;
   });
 }
@@ -300,11 +300,11 @@ export function isFreshDir(dir: string): boolean {
  * holds `marker` (a previous output of the same command).
  * @throws a UsageError naming the directory.
  */
-export function guardOutDir(out: string, force: boolean, marker?: string): void {
+export function guardOutDir(cmd: string, out: string, force: boolean, marker?: string): void {
   if (force || isFreshDir(out)) return;
-  if (!statSync(out).isDirectory()) throw new UsageError(`--out ${out} exists and is not a directory`);
+  if (!statSync(out).isDirectory()) throw new UsageError(`gpt1 ${cmd}: --out ${out} exists and is not a directory`);
   if (marker !== undefined && existsSync(join(out, marker))) return;
-  throw new UsageError(`--out ${out} exists and is not empty; its contents would be replaced: pass --force to do so`);
+  throw new UsageError(`gpt1 ${cmd}: --out ${out} exists and is not empty; its contents would be replaced: pass --force to do so`);
 }
 
 /** fsync a directory (ignored where directories cannot be opened). */

@@ -45,7 +45,7 @@ async function run(flags: ParsedFlags): Promise<number> {
   const opts = nHead === undefined ? {} : { n_head: nHead };
   const { dir, format } = locateCheckpoint(src);
   if (resolve(dir) === resolve(out) || resolve(src) === resolve(out)) throw new UsageError(`gpt1 convert: --out must differ from --checkpoint (${out})`);
-  guardOutDir(out, Boolean(flags.force));
+  guardOutDir('convert', out, Boolean(flags.force));
   mkdirSync(dirname(resolve(out)), { recursive: true });
   const ckpt = await p.task(`converting ${src} (${format}) to ${to} in ${out}`, () => convertCheckpoint(src, to, out, opts));
   const names = paramShapes(ckpt.config).map(([n]) => n);

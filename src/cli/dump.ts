@@ -103,13 +103,13 @@ async function run(flags: ParsedFlags): Promise<number> {
   const idsFlag = str(flags, 'ids');
   const text = str(flags, 'text');
   if ((idsFlag === undefined) === (text === undefined)) throw new UsageError('gpt1 dump: give exactly one of --ids or --text (see gpt1 dump --help)');
-  const idsGiven = idsFlag === undefined ? undefined : parseIds(idsFlag);
+  const idsGiven = idsFlag === undefined ? undefined : parseIds('dump', idsFlag);
   const layer = num(flags, 'layer') as number;
   const head = num(flags, 'head') as number;
-  guardOutDir(out, Boolean(flags.force), DUMP_MARKER);
+  guardOutDir('dump', out, Boolean(flags.force), DUMP_MARKER);
   const p = progress(Boolean(flags.quiet));
 
-  const model = await loadModel(flags, p);
+  const model = await loadModel('dump', flags, p);
   const { config, params } = model;
   if (flags['attention-svg'] && !(layer >= 0 && layer < config.n_layer)) throw new UsageError(`gpt1 dump: --layer ${layer} is not in [0, ${config.n_layer})`);
   if (flags['attention-svg'] && !(head >= 0 && head < config.n_head)) throw new UsageError(`gpt1 dump: --head ${head} is not in [0, ${config.n_head})`);

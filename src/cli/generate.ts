@@ -23,7 +23,7 @@ async function run(flags: ParsedFlags): Promise<number> {
   const prompt = str(flags, 'prompt');
   const idsFlag = str(flags, 'ids');
   if ((prompt === undefined) === (idsFlag === undefined)) throw new UsageError('gpt1 generate: give exactly one of --prompt or --ids (see gpt1 generate --help)');
-  const idsGiven = idsFlag === undefined ? undefined : parseIds(idsFlag);
+  const idsGiven = idsFlag === undefined ? undefined : parseIds('generate', idsFlag);
   const maxTokens = num(flags, 'max-tokens') as number;
   const temperature = num(flags, 'temperature') as number;
   const topK = num(flags, 'top-k');
@@ -33,7 +33,7 @@ async function run(flags: ParsedFlags): Promise<number> {
   if (topK !== undefined && topK < 1) throw new UsageError(`gpt1 generate: --top-k must be ≥ 1, got ${topK}`);
   const p = progress(Boolean(flags.quiet));
 
-  const model = await loadModel(flags, p);
+  const model = await loadModel('generate', flags, p);
   const { config, params } = model;
   let vocab: VocabLookup;
   try {

@@ -30,6 +30,8 @@ export interface CheckpointInfo {
   readonly config: GPTConfig;
   /** Whether the checkpoint records n_head (the original release does not: 12 is assumed). */
   readonly nHeadRecorded: boolean;
+  /** Whether n_head was given by --n-head. */
+  readonly nHeadGiven: boolean;
   /** Bytes of the files in the directory. */
   readonly bytes: number;
 }
@@ -84,7 +86,7 @@ export function inspectCheckpoint(path: string, nHead?: number): CheckpointInfo 
       if (got.length !== want.length || got.some((d, i) => d !== want[i])) throw new Error(`${weights}: tensor ${name} has shape ${showShape(got)}, expected ${showShape(want)}`);
     }
   }
-  return { dir, format, config, nHeadRecorded, bytes: dirBytes(dir) };
+  return { dir, format, config, nHeadRecorded, nHeadGiven: nHead !== undefined, bytes: dirBytes(dir) };
 }
 
 /** Rough memory needs of a model, in bytes. */
@@ -123,7 +125,7 @@ export function infoLines(info: CheckpointInfo, vocab: VocabLookup): string[] {
   const release = countParams(GPT1);
   const count = countParams(c);
   const layout = info.format === 'original' ? `original (params_shapes.json + ${N_SHARDS} shards params_*.npy)` : `hf (${HF_WEIGHTS} + ${HF_CONFIG})`;
-  const nHead = `${c.n_head}${info.nHeadRecorded ? '' : ' (not recorded in the checkpoint: assumed; --n-head to change)'}`;
+  const nHead = `${c.n_head}${info.nHeadRecorded ? '' : info.nHeadGiven ? ' (from --n-head)' : ' (not recorded in the checkpoint: assumed; --n-head to change)'}`;
   const lines = [
     `checkpoint  ${info.dir}`,
     `format      ${layout}, ${megabytes(info.bytes)} on disk`,

@@ -222,7 +222,7 @@ export async function verifyChecks(input: VerifyInput, facts: ReleaseFacts = REL
 async function run(flags: ParsedFlags): Promise<number> {
   applyBackendFlag(flags);
   const p = progress(Boolean(flags.quiet));
-  const model = await loadModel(flags, p);
+  const model = await loadModel('verify', flags, p);
   const vocab = findVocab(str(flags, 'vocab'), model.dir, model.config, true);
   const c = model.config;
   console.log(`gpt1 verify: ${model.path} (${model.format}; ${c.n_layer} layers × ${c.n_embd}, ${c.n_head} heads, n_ctx ${c.n_ctx}, n_vocab ${c.n_vocab}${c.n_special ? ` + ${c.n_special} special` : ''}; ${commas(countParams(c))} parameters)`);
