@@ -86,9 +86,10 @@ export const VOCAB_FILE_NAMES: readonly (readonly [encoder: string, merges: stri
 /**
  * Builds a text encoder from the contents of the two files: the JSON object
  * `piece → id` and the merges text. Special tokens get ids `len(encoder) + k` as in
- * `train.py`. Throws a one-line error if the data is malformed.
+ * `train.py`. Throws a one-line error, naming `source` (the encoder) or
+ * `mergesSource`, if the data is malformed.
  */
-export function textEncoderFromData(vocab: unknown, mergesText: string, source = 'vocabulary'): GptTextEncoder {
+export function textEncoderFromData(vocab: unknown, mergesText: string, source = 'vocabulary', mergesSource = source): GptTextEncoder {
   if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) {
     throw new Error(`${source}: the encoder must be a JSON object mapping BPE pieces to ids`);
   }
@@ -114,7 +115,7 @@ export function textEncoderFromData(vocab: unknown, mergesText: string, source =
     decoder[id] = tok;
     specialTokens[tok] = id;
   });
-  const bpeRanks = parseMerges(mergesText, source);
+  const bpeRanks = parseMerges(mergesText, mergesSource);
   return Object.freeze({
     encoder,
     decoder: Object.freeze(decoder),
@@ -148,7 +149,7 @@ export function loadEncoder(dir: string = DEFAULT_VOCAB_DIR): GptTextEncoder {
   } catch (e) {
     throw new Error(`${encoderFile}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
   }
-  const enc = textEncoderFromData(vocab, readFileSync(mergesFile, 'utf8'), `${encoderFile} + ${mergesFile}`);
+  const enc = textEncoderFromData(vocab, readFileSync(mergesFile, 'utf8'), encoderFile, mergesFile);
   return Object.freeze({ ...enc, source: dir });
 }
 
