@@ -156,7 +156,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResults> {
   const vocabDir = join(o.out, 'vocab');
   writeVocab(vocabDir, learnBpe(data.pretrainText, p.merges));
   const enc = loadEncoder(vocabDir);
-  const nVocab = enc.decoder.length;
+  const nVocab = enc.nVocab; // ordinary tokens; the three special tokens are added for fine-tuning
   const corpus: number[] = [];
   for (const doc of data.pretrainText) for (const id of encode(enc, doc)) corpus.push(id);
   log(`      vocabulary ${nVocab} tokens (written to ${vocabDir}); corpus ${corpus.length.toLocaleString('en-US')} tokens; ${since(t2).toFixed(1)} s`);
