@@ -33,6 +33,13 @@ export interface Backend {
   /** True when kernels return Promises and may run on worker threads. */
   readonly asyncMode: boolean;
   readonly reason: string;
+  /**
+   * Tile limits of the products (see `gemm.ts`); default: by backend. Tests set a
+   * tiny one to run the GL tiling code on webasm and cpu.
+   */
+  readonly tiling?: { readonly maxDim: number; readonly maxElements: number };
+  /** `'simple'` runs the simple kernel on every backend (tests); default `'auto'`: the fastest. */
+  readonly kernels?: 'auto' | 'simple';
 }
 
 let chosen: Promise<Backend> | undefined;
@@ -89,6 +96,14 @@ export function backend(): Promise<Backend> {
     throw new Error('no gpu.js backend could start'); // unreachable: cpu always starts
   })();
   return chosen;
+}
+
+/**
+ * The same backend (same `GPU` instance) with other kernel options. Kernels are
+ * compiled per backend object, so the copy compiles its own.
+ */
+export function withKernelOptions(be: Backend, options: { tiling?: Backend['tiling']; kernels?: Backend['kernels'] }): Backend {
+  return { ...be, ...options };
 }
 
 /**

@@ -13,184 +13,33 @@
  * axis `[B, ·, ·]` on both operands and run all B products in one kernel launch: one
  * batch entry per attention head.
  *
- * ## The kernel
- * gpu.js runs a kernel function once per output cell. The cell is named by
- * `this.thread.x` (fastest axis: the column n), `this.thread.y` (the row m) and,
- * for batches, `this.thread.z` (the batch b). Inputs are flat row-major
- * `Float32Array`s, so element (m, k) of an [M, K] matrix is `a[m*K + k]`.
+ * ## How a product runs
+ * Each function only checks shapes and describes its operands by strides: the
+ * element (m, k) of A and (k, n) of B sit at `m·sAm + k·sAk` and `k·sBk + n·sBn`
+ * of the flat row-major buffers, so a transposed operand (Bᵀ stored as [N, K], Aᵀ
+ * stored as [K, M]) is read in place, never copied. {@link gemm} then tiles the
+ * product for the backend and runs each tile as one kernel launch:
  *
- * Loop bounds come from `this.constants`: gpu.js silently stops a loop whose bound
- * it cannot see at compile time after 1000 iterations, which would truncate every
- * product with K > 1000 (the FFN's 3072) without an error.
+ * - the *simple* kernel ({@link kernelSimple}: one output per thread, the formula
+ *   written out) on GL/WebGPU backends;
+ * - the *fast* kernels ({@link kernelRows4}, {@link kernelRow}) on webasm and cpu:
+ *   4 rows per thread and integer running indices, same sums in the same order.
  *
- * Kernels are compiled once per (backend, product, shape) and reused.
+ * The first, per-product kernels of this project are kept in {@link ./reference.ts}
+ * as the readable definition and as the tests' oracle; `bench/NOTES.md` records what
+ * each change measured.
+ *
+ * Kernels are compiled once per (backend, kernel, tile shape) and reused.
  *
  * @module
  */
-import type { IKernelRunShortcut } from 'gpu.js';
 import { type Backend, backend } from './backend.ts';
+import { type Operand, gemm } from './gemm.ts';
 import { type Tensor, showShape, tensor } from '../tensor.ts';
+// for the {@link} references above
+import type { kernelRow, kernelRows4, kernelSimple } from './sources.ts';
 
-// ---------------------------------------------------------------------------------
-// Kernel sources. `this` is gpu.js's kernel context; the functions are never called
-// directly by JavaScript, gpu.js parses their source and compiles it per backend.
-// ---------------------------------------------------------------------------------
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type KernelThis = { thread: { x: number; y: number; z: number }; constants: Record<string, number> };
-
-/** C[m, n] = Σ_k A[m, k] · B[k, n] */
-function kernelAB(this: KernelThis, a: Float32Array, b: Float32Array): number {
-  const m = this.thread.y;
-  const n = this.thread.x;
-  let sum = 0;
-  for (let k = 0; k < this.constants.K; k++) {
-    sum += a[m * this.constants.K + k] * b[k * this.constants.N + n];
-  }
-  return sum;
-}
-
-/** C[m, n] = bias[n] + Σ_k A[m, k] · B[k, n] */
-function kernelABBias(this: KernelThis, a: Float32Array, b: Float32Array, bias: Float32Array): number {
-  const m = this.thread.y;
-  const n = this.thread.x;
-  let sum = 0;
-  for (let k = 0; k < this.constants.K; k++) {
-    sum += a[m * this.constants.K + k] * b[k * this.constants.N + n];
-  }
-  return sum + bias[n];
-}
-
-/** C[m, n] = Σ_k A[m, k] · B[n, k]   (B stored [N, K]) */
-function kernelABt(this: KernelThis, a: Float32Array, b: Float32Array): number {
-  const m = this.thread.y;
-  const n = this.thread.x;
-  let sum = 0;
-  for (let k = 0; k < this.constants.K; k++) {
-    sum += a[m * this.constants.K + k] * b[n * this.constants.K + k];
-  }
-  return sum;
-}
-
-/** C[m, n] = Σ_k A[k, m] · B[k, n]   (A stored [K, M]) */
-function kernelAtB(this: KernelThis, a: Float32Array, b: Float32Array): number {
-  const m = this.thread.y;
-  const n = this.thread.x;
-  let sum = 0;
-  for (let k = 0; k < this.constants.K; k++) {
-    sum += a[k * this.constants.M + m] * b[k * this.constants.N + n];
-  }
-  return sum;
-}
-
-/** C[z, m, n] = Σ_k A[z, m, k] · B[z, k, n] */
-function kernelBatchAB(this: KernelThis, a: Float32Array, b: Float32Array): number {
-  const z = this.thread.z;
-  const m = this.thread.y;
-  const n = this.thread.x;
-  const aBase = z * this.constants.M * this.constants.K + m * this.constants.K;
-  const bBase = z * this.constants.K * this.constants.N + n;
-  let sum = 0;
-  for (let k = 0; k < this.constants.K; k++) {
-    sum += a[aBase + k] * b[bBase + k * this.constants.N];
-  }
-  return sum;
-}
-
-/** C[z, m, n] = Σ_k A[z, m, k] · B[z, n, k] */
-function kernelBatchABt(this: KernelThis, a: Float32Array, b: Float32Array): number {
-  const z = this.thread.z;
-  const m = this.thread.y;
-  const n = this.thread.x;
-  const aBase = z * this.constants.M * this.constants.K + m * this.constants.K;
-  const bBase = z * this.constants.N * this.constants.K + n * this.constants.K;
-  let sum = 0;
-  for (let k = 0; k < this.constants.K; k++) {
-    sum += a[aBase + k] * b[bBase + k];
-  }
-  return sum;
-}
-
-/** C[z, m, n] = Σ_k A[z, k, m] · B[z, k, n] */
-function kernelBatchAtB(this: KernelThis, a: Float32Array, b: Float32Array): number {
-  const z = this.thread.z;
-  const m = this.thread.y;
-  const n = this.thread.x;
-  const aBase = z * this.constants.K * this.constants.M + m;
-  const bBase = z * this.constants.K * this.constants.N + n;
-  let sum = 0;
-  for (let k = 0; k < this.constants.K; k++) {
-    sum += a[aBase + k * this.constants.M] * b[bBase + k * this.constants.N];
-  }
-  return sum;
-}
-
-const SOURCES = {
-  AB: kernelAB,
-  ABBias: kernelABBias,
-  ABt: kernelABt,
-  AtB: kernelAtB,
-  BatchAB: kernelBatchAB,
-  BatchABt: kernelBatchABt,
-  BatchAtB: kernelBatchAtB,
-} as const;
-type KernelName = keyof typeof SOURCES;
-
-// ---------------------------------------------------------------------------------
-// Compilation cache and launching
-// ---------------------------------------------------------------------------------
-
-const compiled = new WeakMap<Backend, Map<string, IKernelRunShortcut>>();
-
-/** The compiled kernel for one product and shape on one backend (compiled on first use). */
-function getKernel(be: Backend, name: KernelName, dims: { B: number; M: number; K: number; N: number }): IKernelRunShortcut {
-  let cache = compiled.get(be);
-  if (cache === undefined) {
-    cache = new Map();
-    compiled.set(be, cache);
-  }
-  const key = `${name}:${dims.B}x${dims.M}x${dims.K}x${dims.N}`;
-  let kernel = cache.get(key);
-  if (kernel === undefined) {
-    const batched = name.startsWith('Batch');
-    kernel = be.gpu.createKernel(SOURCES[name] as any, {
-      output: batched ? [dims.N, dims.M, dims.B] : [dims.N, dims.M],
-      constants: { M: dims.M, K: dims.K, N: dims.N },
-      precision: 'single',
-      tactic: 'precision',
-      asyncMode: be.asyncMode,
-    });
-    cache.set(key, kernel);
-  }
-  return kernel;
-}
-
-/** gpu.js returns rows as nested arrays of Float32Array; copy them into one flat buffer. */
-function flatten(result: unknown, total: number): Float32Array {
-  if (result instanceof Float32Array) return result.length === total ? result : result.slice(0, total);
-  const out = new Float32Array(total);
-  let offset = 0;
-  const visit = (r: unknown): void => {
-    if (r instanceof Float32Array) {
-      out.set(r, offset);
-      offset += r.length;
-    } else {
-      for (const x of r as unknown[]) visit(x);
-    }
-  };
-  visit(result);
-  if (offset !== total) throw new Error(`kernel returned ${offset} numbers, expected ${total}`);
-  return out;
-}
-
-async function launch(be: Backend, name: KernelName, dims: { B: number; M: number; K: number; N: number }, args: Float32Array[]): Promise<Float32Array> {
-  const total = dims.B * dims.M * dims.N;
-  if (total === 0) return new Float32Array(0);
-  if (dims.K === 0) return new Float32Array(total); // an empty sum is 0 (plus bias, handled by caller)
-  const kernel = getKernel(be, name, dims);
-  const result = await (kernel as unknown as (...a: Float32Array[]) => unknown)(...args);
-  return flatten(result, total);
-}
+export type { kernelRow, kernelRows4, kernelSimple };
 
 function rank(t: Tensor, r: number, op: string, which: string): void {
   if (t.shape.length !== r) throw new Error(`${op}: ${which} must have rank ${r}, got shape ${showShape(t.shape)}`);
@@ -198,6 +47,11 @@ function rank(t: Tensor, r: number, op: string, which: string): void {
 
 function agree(x: number, y: number, op: string, a: Tensor, b: Tensor): void {
   if (x !== y) throw new Error(`${op}: inner dimensions disagree for ${showShape(a.shape)} and ${showShape(b.shape)}`);
+}
+
+/** Operand over a flat buffer with strides (batch, first index, second index). */
+function op(data: Float32Array, sz: number, si: number, sj: number): Operand {
+  return { data, offset: 0, sz, si, sj };
 }
 
 // ---------------------------------------------------------------------------------
@@ -218,15 +72,15 @@ export async function matmul(a: Tensor, b: Tensor, bias?: Tensor, be?: Backend):
   const [M, K] = a.shape;
   const [K2, N] = b.shape;
   agree(K, K2, 'matmul', a, b);
-  const dims = { B: 1, M, K, N };
-  if (bias === undefined) return tensor([M, N], await launch(be ?? (await backend()), 'AB', dims, [a.data, b.data]));
-  if (bias.shape.length !== 1 || bias.shape[0] !== N) throw new Error(`matmul: bias has shape ${showShape(bias.shape)}, expected [${N}]`);
-  if (K === 0) return tensor([M, N], tileRows(bias.data, M));
-  return tensor([M, N], await launch(be ?? (await backend()), 'ABBias', dims, [a.data, b.data, bias.data]));
+  if (bias !== undefined && (bias.shape.length !== 1 || bias.shape[0] !== N)) {
+    throw new Error(`matmul: bias has shape ${showShape(bias.shape)}, expected [${N}]`);
+  }
+  const c = await gemm(be ?? (await backend()), { batch: 1, M, K, N, a: op(a.data, 0, K, 1), b: op(b.data, 0, N, 1), bias: bias?.data });
+  return tensor([M, N], c);
 }
 
 /**
- * C = A·Bᵀ, with B stored row-major as [N, K] (so no transposed copy is made).
+ * C = A·Bᵀ, with B stored row-major as [N, K] (read in place, not transposed).
  * @param a [M, K]
  * @param b [N, K]
  * @returns [M, N]
@@ -237,11 +91,11 @@ export async function matmulNT(a: Tensor, b: Tensor, be?: Backend): Promise<Tens
   const [M, K] = a.shape;
   const [N, K2] = b.shape;
   agree(K, K2, 'matmulNT', a, b);
-  return tensor([M, N], await launch(be ?? (await backend()), 'ABt', { B: 1, M, K, N }, [a.data, b.data]));
+  return tensor([M, N], await gemm(be ?? (await backend()), { batch: 1, M, K, N, a: op(a.data, 0, K, 1), b: op(b.data, 0, 1, K) }));
 }
 
 /**
- * C = Aᵀ·B, with A stored row-major as [K, M].
+ * C = Aᵀ·B, with A stored row-major as [K, M] (read in place, not transposed).
  * @param a [K, M]
  * @param b [K, N]
  * @returns [M, N]
@@ -252,7 +106,7 @@ export async function matmulTN(a: Tensor, b: Tensor, be?: Backend): Promise<Tens
   const [K, M] = a.shape;
   const [K2, N] = b.shape;
   agree(K, K2, 'matmulTN', a, b);
-  return tensor([M, N], await launch(be ?? (await backend()), 'AtB', { B: 1, M, K, N }, [a.data, b.data]));
+  return tensor([M, N], await gemm(be ?? (await backend()), { batch: 1, M, K, N, a: op(a.data, 0, 1, M), b: op(b.data, 0, N, 1) }));
 }
 
 /** Batched C[z] = A[z]·B[z]: [B, M, K]·[B, K, N] → [B, M, N]. */
@@ -263,7 +117,7 @@ export async function bmm(a: Tensor, b: Tensor, be?: Backend): Promise<Tensor> {
   const [B2, K2, N] = b.shape;
   agree(B, B2, 'bmm', a, b);
   agree(K, K2, 'bmm', a, b);
-  return tensor([B, M, N], await launch(be ?? (await backend()), 'BatchAB', { B, M, K, N }, [a.data, b.data]));
+  return tensor([B, M, N], await gemm(be ?? (await backend()), { batch: B, M, K, N, a: op(a.data, M * K, K, 1), b: op(b.data, K * N, N, 1) }));
 }
 
 /** Batched C[z] = A[z]·B[z]ᵀ: [B, M, K]·[B, N, K] → [B, M, N]. */
@@ -274,7 +128,7 @@ export async function bmmNT(a: Tensor, b: Tensor, be?: Backend): Promise<Tensor>
   const [B2, N, K2] = b.shape;
   agree(B, B2, 'bmmNT', a, b);
   agree(K, K2, 'bmmNT', a, b);
-  return tensor([B, M, N], await launch(be ?? (await backend()), 'BatchABt', { B, M, K, N }, [a.data, b.data]));
+  return tensor([B, M, N], await gemm(be ?? (await backend()), { batch: B, M, K, N, a: op(a.data, M * K, K, 1), b: op(b.data, N * K, 1, K) }));
 }
 
 /** Batched C[z] = A[z]ᵀ·B[z]: [B, K, M]·[B, K, N] → [B, M, N]. */
@@ -285,12 +139,5 @@ export async function bmmTN(a: Tensor, b: Tensor, be?: Backend): Promise<Tensor>
   const [B2, K2, N] = b.shape;
   agree(B, B2, 'bmmTN', a, b);
   agree(K, K2, 'bmmTN', a, b);
-  return tensor([B, M, N], await launch(be ?? (await backend()), 'BatchAtB', { B, M, K, N }, [a.data, b.data]));
-}
-
-/** `rows` copies of `v` one after another: the [rows, N] matrix whose every row is v. */
-function tileRows(v: Float32Array, rows: number): Float32Array {
-  const out = new Float32Array(rows * v.length);
-  for (let r = 0; r < rows; r++) out.set(v, r * v.length);
-  return out;
+  return tensor([B, M, N], await gemm(be ?? (await backend()), { batch: B, M, K, N, a: op(a.data, K * M, 1, M), b: op(b.data, K * N, N, 1) }));
 }

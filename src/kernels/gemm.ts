@@ -1,0 +1,327 @@
+/**
+ * The engine under every matrix product: one strided product
+ *
+ *     C[z, m, n] = Σ_k A(z, m, k) · B(z, k, n)  (+ bias[n])
+ *
+ * with A(z, m, k) = a.data[a.offset + z·a.sz + m·a.sm + k·a.sk] and
+ * B(z, k, n) = b.data[b.offset + z·b.sz + k·b.sk + n·b.sn], cut into tiles that
+ * each run as one gpu.js kernel launch (kernel sources in {@link ./sources.ts}).
+ *
+ * ## Which kernel
+ * | backend | kernel | why |
+ * |---|---|---|
+ * | webasm | {@link kernelRows4} (M ≥ 4), {@link kernelRow} (M < 4) | 4 rows per thread, integer running indices: ≈ 5× the simple kernel |
+ * | cpu | {@link kernelRows4Cpu} | 4 rows per thread in plain JavaScript |
+ * | webgpu, headlessgl | {@link kernelSimple} | portable; untested here (no GPU) |
+ *
+ * `Backend.kernels = 'simple'` forces the simple kernel on any backend (tests).
+ *
+ * ## Tiling
+ * A tile is at most `maxDim` rows, columns and inner terms, and every operand and
+ * output of a launch holds at most `maxElements` numbers; the partial products over
+ * K tiles are summed here, then the bias is added once. The limits per backend:
+ * - GL / WebGPU: `maxDim = 4096`, `maxElements = 4096²`: textures (and, with them,
+ *   the [T, 40478] logits and the 40478-row W_e) must fit the device's texture size.
+ * - webasm / cpu: `maxDim = 65536`, `maxElements = 2²⁴`: gpu.js computes array
+ *   indices in float32, which is exact only below 2²⁴ = 16,777,216 (the 40478 × 768
+ *   W_e has 31 M elements, so the tied head needs 2 tiles); `maxDim` bounds how far a
+ *   discarded padding row or column may read past its operand (see below).
+ * `Backend.tiling` overrides them; the tests force tiny tiles on webasm and cpu to
+ * exercise the GL code path without a GL device.
+ *
+ * A tile's operand is passed as a zero-copy `subarray` of the caller's buffer when
+ * the elements it spans fit `maxElements`; otherwise (a column tile of a row-major
+ * matrix, say) it is copied into a compact buffer.
+ *
+ * ## Padding without copies
+ * The fast kernels compute whole blocks: 4 rows per thread, and 4 columns per SIMD
+ * step (the column count is rounded up to a multiple of 4 so that every row is
+ * whole quads: gpu.js's workers fall back to scalar code for a whole launch
+ * otherwise). The extra rows and columns read up to 3 rows/columns past the
+ * operand; gpu.js lays a kernel's wasm memory out as `[arguments | output]` plus
+ * 1 MiB of slack, so those reads (≤ 3 · 65536 numbers) stay inside it, and their
+ * results are dropped when the tile is unpacked.
+ *
+ * @module
+ */
+import type { IKernelRunShortcut } from 'gpu.js';
+import type { Backend } from './backend.ts';
+import { kernelRow, kernelRows4, kernelRows4Cpu, kernelSimple } from './sources.ts';
+import { prepareKernel, recoverFlat } from './webasm-tuning.ts';
+
+/** A strided view of an operand: element (z, i, j) is data[offset + z·sz + i·si + j·sj]. */
+export interface Operand {
+  readonly data: Float32Array;
+  readonly offset: number;
+  readonly sz: number;
+  /** Stride of the first matrix index (m for A, k for B). */
+  readonly si: number;
+  /** Stride of the second matrix index (k for A, n for B). */
+  readonly sj: number;
+}
+
+/** One product: `batch` independent [M, K]·[K, N] products. */
+export interface Product {
+  readonly batch: number;
+  readonly M: number;
+  readonly K: number;
+  readonly N: number;
+  /** A(z, m, k): si = stride of m, sj = stride of k. */
+  readonly a: Operand;
+  /** B(z, k, n): si = stride of k, sj = stride of n. */
+  readonly b: Operand;
+  /** Added to every row, [N]. */
+  readonly bias?: Float32Array;
+}
+
+/** Tile limits: at most `maxDim` per tile dimension, `maxElements` per operand or output. */
+export interface TileLimits {
+  readonly maxDim: number;
+  readonly maxElements: number;
+}
+
+export const WASM_LIMITS: TileLimits = Object.freeze({ maxDim: 65536, maxElements: 2 ** 24 });
+export const GL_LIMITS: TileLimits = Object.freeze({ maxDim: 4096, maxElements: 4096 * 4096 });
+
+/** The tile limits in force for a backend. */
+export function tileLimits(be: Backend): TileLimits {
+  if (be.tiling !== undefined) return be.tiling;
+  return be.name === 'webasm' || be.name === 'cpu' ? WASM_LIMITS : GL_LIMITS;
+}
+
+type KernelKind = 'simple' | 'rows4' | 'row' | 'rows4cpu';
+
+/** The kernel a backend runs for a product with M rows. */
+export function kernelKind(be: Backend, M: number): KernelKind {
+  if (be.kernels === 'simple') return 'simple';
+  if (be.name === 'webasm') return M >= 4 ? 'rows4' : 'row';
+  if (be.name === 'cpu') return 'rows4cpu';
+  return 'simple';
+}
+
+const SOURCES = { simple: kernelSimple, rows4: kernelRows4, row: kernelRow, rows4cpu: kernelRows4Cpu } as const;
+
+// ---------------------------------------------------------------------------------
+// Tile sizes
+// ---------------------------------------------------------------------------------
+
+const up4 = (x: number): number => Math.ceil(x / 4) * 4;
+
+/** Splits n into the fewest tiles of at most `cap`, of equal size rounded up to a multiple of 4 (when that fits the cap). */
+function evenSplit(n: number, cap: number): number {
+  const tiles = Math.ceil(n / cap);
+  const size = Math.ceil(n / tiles);
+  return up4(size) <= cap ? Math.min(up4(size), n) : size;
+}
+
+/**
+ * Tile sizes (batch, rows, inner, columns) within the limits: each of tm, tk, tn at
+ * most maxDim, and A [tm, tk], B [tk, tn] and C [tm, tn] (rows and columns padded
+ * to multiples of 4) each at most maxElements. The largest offending dimension is
+ * halved until everything fits, then each dimension is split into equal tiles.
+ */
+export function tileSizes(p: Product, lim: TileLimits): { tz: number; tm: number; tk: number; tn: number } {
+  const { maxDim, maxElements: E } = lim;
+  let cm = Math.min(p.M, maxDim);
+  let ck = Math.min(p.K, maxDim);
+  let cn = Math.min(p.N, maxDim);
+  const half = (x: number): number => Math.max(1, Math.ceil(x / 2));
+  for (;;) {
+    const overA = up4(cm) * ck > E;
+    const overB = ck * up4(cn) > E;
+    const overC = up4(cm) * up4(cn) > E;
+    if (!overA && !overB && !overC) break;
+    const candidates: ['m' | 'k' | 'n', number][] = [];
+    if (overA || overC) candidates.push(['m', cm]);
+    if (overA || overB) candidates.push(['k', ck]);
+    if (overB || overC) candidates.push(['n', cn]);
+    candidates.sort((x, y) => y[1] - x[1]);
+    const [dim] = candidates[0];
+    if (dim === 'm') cm = half(cm);
+    else if (dim === 'k') ck = half(ck);
+    else cn = half(cn);
+    if (cm === 1 && ck === 1 && cn === 1) break;
+  }
+  const tm = evenSplit(p.M, cm);
+  const tk = evenSplit(p.K, ck);
+  const tn = evenSplit(p.N, cn);
+  const per = Math.max(up4(tm) * tk, tk * up4(tn), up4(tm) * up4(tn), 1);
+  const tz = Math.max(1, Math.min(p.batch, maxDim, Math.floor(E / per)));
+  return { tz, tm, tk, tn };
+}
+
+// ---------------------------------------------------------------------------------
+// Operand tiles
+// ---------------------------------------------------------------------------------
+
+/**
+ * The sub-operand (z0.., i0.., j0..) of extent (nz, ni, nj): a zero-copy subarray
+ * when the elements it spans fit `maxElements`, else a compact copy.
+ */
+function subOperand(o: Operand, z0: number, i0: number, j0: number, nz: number, ni: number, nj: number, maxElements: number): Operand {
+  const start = o.offset + z0 * o.sz + i0 * o.si + j0 * o.sj;
+  const span = (nz - 1) * o.sz + (ni - 1) * o.si + (nj - 1) * o.sj + 1;
+  if (span <= maxElements) {
+    return { data: o.data.subarray(start, start + span), offset: 0, sz: nz > 1 ? o.sz : 0, si: o.si, sj: o.sj };
+  }
+  const out = new Float32Array(nz * ni * nj);
+  let w = 0;
+  for (let z = 0; z < nz; z++) {
+    for (let i = 0; i < ni; i++) {
+      const row = start + z * o.sz + i * o.si;
+      if (o.sj === 1) {
+        out.set(o.data.subarray(row, row + nj), w);
+        w += nj;
+      } else {
+        for (let j = 0; j < nj; j++) out[w++] = o.data[row + j * o.sj];
+      }
+    }
+  }
+  return { data: out, offset: 0, sz: nz > 1 ? ni * nj : 0, si: nj, sj: 1 };
+}
+
+// ---------------------------------------------------------------------------------
+// Compiled kernels
+// ---------------------------------------------------------------------------------
+
+const compiled = new WeakMap<Backend, Map<string, IKernelRunShortcut>>();
+
+/** Number of kernels compiled so far on a backend (for the benchmark's report). */
+export function compiledKernelCount(be: Backend): number {
+  return compiled.get(be)?.size ?? 0;
+}
+
+interface Launch {
+  readonly kind: KernelKind;
+  readonly tz: number;
+  readonly M: number;
+  readonly K: number;
+  /** Output columns, rounded up to a multiple of 4 for the fast kernels. */
+  readonly Np: number;
+  readonly a: Operand;
+  readonly b: Operand;
+}
+
+function getKernel(be: Backend, L: Launch): IKernelRunShortcut {
+  let cache = compiled.get(be);
+  if (cache === undefined) {
+    cache = new Map();
+    compiled.set(be, cache);
+  }
+  const { a, b } = L;
+  const key = `${L.kind}|${L.tz}x${L.M}x${L.K}x${L.Np}|a${a.sz},${a.si},${a.sj},${a.data.length}|b${b.sz},${b.si},${b.sj},${b.data.length}`;
+  let kernel = cache.get(key);
+  if (kernel === undefined) {
+    const rows = L.kind === 'rows4' || L.kind === 'rows4cpu' ? Math.ceil(L.M / 4) : L.M;
+    const constants = {
+      K: L.K,
+      sAz: a.sz, sAm: a.si, sAm2: 2 * a.si, sAm3: 3 * a.si, sAm4: 4 * a.si, sAk: a.sj,
+      sBz: b.sz, sBk: b.si, sBn: b.sj,
+    };
+    kernel = be.gpu.createKernel(SOURCES[L.kind] as never, {
+      output: [L.Np, rows, L.tz],
+      constants,
+      precision: 'single',
+      tactic: 'precision',
+      asyncMode: be.asyncMode,
+      // Integer constants keep `(ai | 0) + sAm` integer arithmetic in the fast kernels.
+      strictIntegers: L.kind !== 'simple',
+      ...(L.kind === 'rows4' || L.kind === 'rows4cpu' ? { returnType: 'Array(4)' as const } : {}),
+    });
+    prepareKernel(be, kernel);
+    cache.set(key, kernel);
+  }
+  return kernel;
+}
+
+/** Where a tile's result goes: C is [*, rows, cols]; the tile starts at (z0, m0, n0). */
+interface Destination {
+  readonly out: Float32Array;
+  readonly rows: number;
+  readonly cols: number;
+  readonly z0: number;
+  readonly m0: number;
+  readonly n0: number;
+  /** Add to C (a later K tile) instead of writing it. */
+  readonly accumulate: boolean;
+}
+
+/** Runs one tile [tz, M, N] and writes (or adds) it into its place in C. */
+async function runTile(be: Backend, kind: KernelKind, tz: number, M: number, K: number, N: number, a: Operand, b: Operand, d: Destination): Promise<void> {
+  const fast = kind !== 'simple';
+  const Np = fast ? Math.ceil(N / 4) * 4 : N;
+  const kernel = getKernel(be, { kind, tz, M, K, Np, a, b });
+  const result = await (kernel as unknown as (x: Float32Array, y: Float32Array) => unknown)(a.data, b.data);
+  const { out, accumulate } = d;
+  const rowOf = (z: number, m: number): number => ((d.z0 + z) * d.rows + d.m0 + m) * d.cols + d.n0;
+  if (kind === 'rows4' || kind === 'rows4cpu') {
+    // Output cell (z, mb, n) holds rows 4·mb … 4·mb+3 of column n, 4 numbers apart.
+    const Mq = Math.ceil(M / 4);
+    const flat = recoverFlat(result, tz * Mq * Np * 4);
+    for (let z = 0; z < tz; z++) {
+      for (let mb = 0; mb < Mq; mb++) {
+        const rows = Math.min(4, M - 4 * mb);
+        for (let r = 0; r < rows; r++) {
+          let src = (z * Mq + mb) * Np * 4 + r;
+          const dst = rowOf(z, 4 * mb + r);
+          if (accumulate) for (let n = 0; n < N; n++, src += 4) out[dst + n] += flat[src];
+          else for (let n = 0; n < N; n++, src += 4) out[dst + n] = flat[src];
+        }
+      }
+    }
+    return;
+  }
+  const flat = recoverFlat(result, tz * M * Np);
+  for (let z = 0; z < tz; z++) {
+    for (let m = 0; m < M; m++) {
+      const src = (z * M + m) * Np;
+      const dst = rowOf(z, m);
+      if (accumulate) for (let n = 0; n < N; n++) out[dst + n] += flat[src + n];
+      else out.set(flat.subarray(src, src + N), dst);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------
+// The product
+// ---------------------------------------------------------------------------------
+
+/**
+ * C = A·B (+ bias) for a strided product, tiled for the backend.
+ * @returns C, [batch, M, N] row-major
+ */
+export async function gemm(be: Backend, p: Product): Promise<Float32Array> {
+  const { batch, M, K, N } = p;
+  const out = new Float32Array(batch * M * N);
+  if (out.length === 0) return out;
+  if (K > 0) {
+    const lim = tileLimits(be);
+    const { tz, tm, tk, tn } = tileSizes(p, lim);
+    const E = lim.maxElements;
+    for (let z0 = 0; z0 < batch; z0 += tz) {
+      const nz = Math.min(tz, batch - z0);
+      for (let m0 = 0; m0 < M; m0 += tm) {
+        const nm = Math.min(tm, M - m0);
+        const kind = kernelKind(be, nm);
+        for (let n0 = 0; n0 < N; n0 += tn) {
+          const nn = Math.min(tn, N - n0);
+          for (let k0 = 0; k0 < K; k0 += tk) {
+            const nk = Math.min(tk, K - k0);
+            const a = subOperand(p.a, z0, m0, k0, nz, nm, nk, E);
+            const b = subOperand(p.b, z0, k0, n0, nz, nk, nn, E);
+            // Later K tiles add their partial sums to the first one's.
+            await runTile(be, kind, nz, nm, nk, nn, a, b, { out, rows: M, cols: N, z0, m0, n0, accumulate: k0 > 0 });
+          }
+        }
+      }
+    }
+  }
+  if (p.bias !== undefined) {
+    const bias = p.bias;
+    for (let row = 0; row < batch * M; row++) {
+      const o = row * N;
+      for (let n = 0; n < N; n++) out[o + n] += bias[n];
+    }
+  }
+  return out;
+}

@@ -1,0 +1,141 @@
+/**
+ * The kernel functions: gpu.js parses their source and compiles it for a backend;
+ * JavaScript never calls them. All three compute the same thing, a strided product
+ *
+ *     C[z, m, n] = Σ_k A[z·sAz + m·sAm + k·sAk] · B[z·sBz + k·sBk + n·sBn]
+ *
+ * over flat row-major buffers, where the strides (in elements) say how the operands
+ * are laid out. One formula covers every product of {@link ./matmul.ts}:
+ *
+ * | product | A layout | sAm | sAk | B layout | sBk | sBn |
+ * |---|---|---|---|---|---|---|
+ * | A·B   | [M, K] | K | 1 | [K, N] | N | 1 |
+ * | A·Bᵀ  | [M, K] | K | 1 | [N, K] | 1 | K |
+ * | Aᵀ·B  | [K, M] | 1 | M | [K, N] | N | 1 |
+ *
+ * so no operand is ever transposed or copied to fit a kernel: the strides absorb
+ * the layout. The batch strides sAz/sBz are M·K and K·N for `bmm*` and 0 otherwise.
+ *
+ * Thread mapping: `this.thread.x` is the column n, `this.thread.y` the row (or the
+ * block of 4 rows), `this.thread.z` the batch entry. On the webasm backend the x
+ * axis is also the SIMD axis: 4 adjacent columns run as the 4 lanes of one f32x4.
+ *
+ * All loop bounds are constants, so gpu.js sees them at compile time (a loop bound
+ * it cannot see is silently capped at 1000 iterations).
+ *
+ * @module
+ */
+
+/** What a kernel function may read from `this` (gpu.js's kernel context). */
+export interface KernelThis {
+  readonly thread: { readonly x: number; readonly y: number; readonly z: number };
+  readonly constants: Readonly<Record<string, number>>;
+}
+
+/**
+ * **The simple kernel** — one output cell per thread, the formula above written
+ * out. Readable and portable: this is the kernel of the GL/WebGPU backends and the
+ * reference that the fast kernels are tested against (`spec/kernels-fast.spec.ts`).
+ *
+ * On webasm it is slow (≈ 1 GFLOP/s per core, see `bench/NOTES.md`): every index is
+ * float arithmetic (gpu.js types every local, including the loop counter, as f32)
+ * that is converted to an integer at every load, and each SIMD step gathers 4
+ * values of B and 1 of A for only 4 multiply-adds.
+ */
+export function kernelSimple(this: KernelThis, a: Float32Array, b: Float32Array): number {
+  const z = this.thread.z;
+  const m = this.thread.y;
+  const n = this.thread.x;
+  let sum = 0;
+  for (let k = 0; k < this.constants.K; k++) {
+    sum += a[z * this.constants.sAz + m * this.constants.sAm + k * this.constants.sAk] * b[z * this.constants.sBz + k * this.constants.sBk + n * this.constants.sBn];
+  }
+  return sum;
+}
+
+/**
+ * **The fast kernel** (webasm) — each thread computes a column of 4 rows,
+ * C[z, 4y … 4y+3, x], and returns them as an `Array(4)`.
+ *
+ * Why it is faster than {@link kernelSimple} on the webasm backend (measured in
+ * `bench/NOTES.md`):
+ * 1. *4 rows per thread.* In a SIMD step the 4 lanes are 4 adjacent columns; the B
+ *    value `b[bi]` differs per lane and costs a 4-load gather, the A values are the
+ *    same for all lanes (one scalar load + splat). One gather now feeds 16
+ *    multiply-adds instead of 4.
+ * 2. *Running indices, truncated once.* gpu.js keeps every local in f32 and turns a
+ *    float index into an integer with a saturating truncation at every load (6–9
+ *    x86 instructions). `ai` and `bi` are advanced by a stride per step (exact: all
+ *    indices stay below 2²⁴, which the tiling in `gemm.ts` guarantees), and `ai | 0`
+ *    / `bi | 0` are integer expressions: the same truncation written 4 times is one
+ *    value that V8 computes once, and `(ai | 0) + sAm` is integer arithmetic with a
+ *    constant (folded into the load's addressing mode).
+ *
+ * Each of s0…s3 sums its K products in increasing k, exactly like the simple
+ * kernel, so both give bit-identical results. Rows 4y+r ≥ M (when M is not a
+ * multiple of 4) read past the last row of A but stay inside the kernel's wasm
+ * memory (see `gemm.ts`); their sums are discarded.
+ *
+ * Constants: K, sAz, sAm, sAm2 = 2·sAm, sAm3 = 3·sAm, sAm4 = 4·sAm, sAk, sBz, sBk, sBn
+ * (integers: the kernel is built with `strictIntegers`).
+ */
+export function kernelRows4(this: KernelThis, a: Float32Array, b: Float32Array): number[] {
+  let ai = this.thread.z * this.constants.sAz + this.thread.y * this.constants.sAm4;
+  let bi = this.thread.z * this.constants.sBz + this.thread.x * this.constants.sBn;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (let k = 0; k < this.constants.K; k++) {
+    const bk = b[bi | 0];
+    s0 += a[ai | 0] * bk;
+    s1 += a[(ai | 0) + this.constants.sAm] * bk;
+    s2 += a[(ai | 0) + this.constants.sAm2] * bk;
+    s3 += a[(ai | 0) + this.constants.sAm3] * bk;
+    ai += this.constants.sAk;
+    bi += this.constants.sBk;
+  }
+  return [s0, s1, s2, s3];
+}
+
+/**
+ * **The fast kernel for 1–3 rows** (webasm; generation runs every product with
+ * M = 1) — one output per thread like {@link kernelSimple}, with the running
+ * integer indices of {@link kernelRows4}. Four rows per thread would waste 3/4 of
+ * the work when M = 1.
+ */
+export function kernelRow(this: KernelThis, a: Float32Array, b: Float32Array): number {
+  let ai = this.thread.z * this.constants.sAz + this.thread.y * this.constants.sAm;
+  let bi = this.thread.z * this.constants.sBz + this.thread.x * this.constants.sBn;
+  let sum = 0;
+  for (let k = 0; k < this.constants.K; k++) {
+    sum += a[ai | 0] * b[bi | 0];
+    ai += this.constants.sAk;
+    bi += this.constants.sBk;
+  }
+  return sum;
+}
+
+/**
+ * **The fast kernel of the cpu backend** — 4 rows per thread like
+ * {@link kernelRows4}, but with plain float indices: the cpu backend transpiles to
+ * JavaScript, where `x | 0` is not free and a float index is an ordinary number.
+ */
+export function kernelRows4Cpu(this: KernelThis, a: Float32Array, b: Float32Array): number[] {
+  let ai = this.thread.z * this.constants.sAz + this.thread.y * this.constants.sAm4;
+  let bi = this.thread.z * this.constants.sBz + this.thread.x * this.constants.sBn;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (let k = 0; k < this.constants.K; k++) {
+    const bk = b[bi];
+    s0 += a[ai] * bk;
+    s1 += a[ai + this.constants.sAm] * bk;
+    s2 += a[ai + this.constants.sAm2] * bk;
+    s3 += a[ai + this.constants.sAm3] * bk;
+    ai += this.constants.sAk;
+    bi += this.constants.sBk;
+  }
+  return [s0, s1, s2, s3];
+}
