@@ -157,7 +157,8 @@ describe('task data', () => {
   test('bad lines are one-line errors naming file and line', async () => {
     await assertOneLineError(() => parseTaskJsonl('classification', '{"text":"a","label":1}\n{"text":1,"label":0}', 'd.jsonl'), ['d.jsonl:2', '"text"']);
     await assertOneLineError(() => parseTaskJsonl('classification', '{"text":"a"}', 'd.jsonl'), ['d.jsonl:1', 'missing "label"']);
-    await assertOneLineError(() => parseTaskJsonl('classification', '{"text":"a","label":1.5}', 'd.jsonl'), ['integer or a string']);
+    await assertOneLineError(() => parseTaskJsonl('classification', '{"text":"a","label":true}', 'd.jsonl'), ['number or a string']);
+    assert.equal(parseTaskJsonl('similarity', '{"text1":"a","text2":"b","label":3.8}', 'd.jsonl')[0].label, 3.8); // an STS-B score
     await assertOneLineError(() => parseTaskJsonl('entailment', 'nope', 'e.jsonl'), ['e.jsonl:1', 'not valid JSON']);
     await assertOneLineError(() => parseTaskJsonl('multiple-choice', '{"context":"c","choices":["x","y"],"label":2}', 'm'), ['m:1', '0..1']);
     await assertOneLineError(() => parseTaskJsonl('multiple-choice', '{"context":"c","choices":["x"],"label":0}', 'm'), ['at least 2 strings']);
@@ -209,5 +210,9 @@ describe('task data', () => {
     assert.deepEqual(data.map((d) => d.label), [2, 0, 1]);
     assert.deepEqual(data[0].input.sequences[0].ids, [S, 1, 2, D, 3, E]);
     await assertOneLineError(() => prepareExamples(ex, tokenize, sp, 16, ['neutral']), ['example 2', '"contradiction"', 'not one of']);
+    // regression: the targets are kept as they are; a string target is an error
+    const sts = parseTaskJsonl('similarity', '{"text1":"a","text2":"b c","label":3.8}\n{"text1":"d","text2":"e","label":0}', 'f');
+    assert.deepEqual(prepareExamples(sts, tokenize, sp, 16, [], { regression: true }).data.map((x) => x.label), [3.8, 0]);
+    await assertOneLineError(() => prepareExamples(ex, tokenize, sp, 16, [], { regression: true }), ['example 1', 'regression target must be a number']);
   });
 });

@@ -20,7 +20,7 @@ import { type ClassifierHead, addSpecialTokens, initClassifier } from '../src/tr
 import { batchLossAndGrads, exampleForward, exampleLossAndGrads } from '../src/train/objectives.ts';
 import { type StepInfo, pretrain, sampleWindows } from '../src/train/pretrain.ts';
 import { epochBatches, finetune, finetuneTotalSteps } from '../src/train/finetune.ts';
-import { confusionMatrix, evaluate, evaluateLm, f1Score, matthews } from '../src/train/evaluate.ts';
+import { confusionMatrix, evaluate, evaluateLm, f1Score, matthews, pearson, ranks, spearman } from '../src/train/evaluate.ts';
 import { hasTrainingState, loadClassifier, loadTrainingCheckpoint, saveTrainingCheckpoint } from '../src/train/state.ts';
 import { createProgress, formatDuration, metricsLog, progressLine } from '../src/train/progress.ts';
 import { assertOneLineError, assertPure } from './helpers.ts';
@@ -158,6 +158,37 @@ describe('fine-tuning learns a synthetic task of each kind (λ = 0.5)', () => {
   }
 });
 
+describe('similarity regression (STS-B style)', () => {
+  test('learns a real-valued score: Pearson correlation well above 0', async () => {
+    // target = number of the two texts drawn from {7..11}: 0, 1 or 2 (symmetric in the texts)
+    const make = (seed: number, n: number): LabeledInput[] => {
+      let g = rng(seed);
+      const out: LabeledInput[] = [];
+      for (let i = 0; i < n; i++) {
+        let h1: number, h2: number, a: number[], b: number[];
+        [h1, g] = randint(g, 2);
+        [h2, g] = randint(g, 2);
+        [a, g] = draws(g, 2, h1 ? 7 : 2, h1 ? 12 : 7);
+        [b, g] = draws(g, 2, h2 ? 7 : 2, h2 ? 12 : 7);
+        out.push({ input: transformExample({ kind: 'similarity', text1: a, text2: b }, sp, 16), label: h1 + h2 });
+      }
+      return out;
+    };
+    const valid = make(21, 40);
+    const r = await finetune({ ...withSpecial, task: 'similarity', regression: true, train: make(11, 64), valid, epochs: 8, batch: 8, lr: 1e-2, warmup: 0.05, seed: 1 });
+    assert.equal(r.task.n_out, 1);
+    assert.equal(r.task.regression, true);
+    assert.equal(r.log[0].accuracy, undefined);
+    const m = await evaluate({ params: r.params, config: r.config, head: r.head, task: 'similarity', data: valid, regression: true });
+    assert.ok(Number.isNaN(m.accuracy));
+    assert.ok((m.pearson as number) > 0.8, `Pearson ${m.pearson}`);
+    assert.ok((m.spearman as number) > 0.7, `Spearman ${m.spearman}`);
+    assert.equal(m.mse, m.clfLoss);
+    assert.ok(m.predictions.some((p) => !Number.isInteger(p)), 'predictions are real values');
+    await assertOneLineError(() => finetune({ ...withSpecial, task: 'multiple-choice', regression: true, train: synthetic('multiple-choice', 1, 8), batch: 8 }), ['multiple-choice', 'regression']);
+  });
+});
+
 describe('resume', () => {
   const same = (a: Params, b: Params, what: string): void => {
     assert.deepEqual(Object.keys(a).sort(), Object.keys(b).sort(), what);
@@ -254,6 +285,35 @@ describe('objectives', () => {
     });
   }
 
+  test('regression: squared error and its gradients match finite differences', async () => {
+    const head = initClassifier(d, 1, rng(5));
+    const input = transformExample({ kind: 'similarity', text1: [1, 2], text2: [3] }, s3, 12);
+    const opts = { lmCoef: 0.5, regression: true };
+    const y = 2.5;
+    const r = await exampleLossAndGrads(params, config, head, { input, label: y }, opts);
+    assert.ok(Math.abs(r.clfLoss - (r.scores[0] - y) ** 2) < 1e-9);
+    assert.equal(r.prediction, r.scores[0]);
+    for (const [name, i] of [['clf.weight', 2], ['clf.bias', 0]] as const) {
+      const eps = 1e-2;
+      const at = async (delta: number): Promise<number> => {
+        const data = Float32Array.from(head[name].data);
+        data[i] += delta;
+        return (await exampleForward(params, config, { ...head, [name]: tensor(head[name].shape, data) }, input, y, opts)).loss;
+      };
+      const numeric = ((await at(eps)) - (await at(-eps))) / (2 * eps);
+      assert.ok(Math.abs(numeric - r.headGrads[name].data[i]) <= 2e-3 + 0.02 * Math.abs(numeric), `${name}: ${numeric} vs ${r.headGrads[name].data[i]}`);
+    }
+    const p = 'h.0.mlp.c_fc.weight';
+    const eps = 1e-2;
+    const bump = (delta: number): Params => {
+      const data = Float32Array.from(params[p].data);
+      data[7] += delta;
+      return { ...params, [p]: tensor(params[p].shape, data) };
+    };
+    const numeric = ((await exampleForward(bump(eps), config, head, input, y, opts)).loss - (await exampleForward(bump(-eps), config, head, input, y, opts)).loss) / (2 * eps);
+    assert.ok(Math.abs(numeric - r.grads[p].data[7]) <= 2e-3 + 0.02 * Math.abs(numeric), `${p}: ${numeric} vs ${r.grads[p].data[7]}`);
+  });
+
   test('a batch is the mean of its examples; λ = 0 skips the LM', async () => {
     const head = initClassifier(d, 2, rng(3));
     const batch = [
@@ -309,6 +369,18 @@ describe('metrics', () => {
     assert.equal(matthews([[2, 0, 0], [0, 2, 0], [0, 0, 2]]), 1);
     // 3 classes: macro F1 = mean of per-class F1: class 0: 2·1/(2+0+1) = 2/3, class 1: 2·2/(4+1+0) = 4/5, class 2: 1
     assert.ok(Math.abs(f1Score([[1, 1, 0], [0, 2, 0], [0, 0, 1]]) - (2 / 3 + 4 / 5 + 1) / 3) < 1e-12);
+  });
+
+  test('Pearson and Spearman against hand values', () => {
+    // x = 1,2,3,4; y = 2,4,5,9: means 2.5 and 5; deviations (−1.5,−0.5,0.5,1.5), (−3,−1,0,4)
+    // cov·n = 4.5 + 0.5 + 0 + 6 = 11; Σdx² = 5; Σdy² = 26; r = 11/√130 = 0.964764…
+    assert.ok(Math.abs(pearson([1, 2, 3, 4], [2, 4, 5, 9]) - 11 / Math.sqrt(130)) < 1e-12);
+    assert.equal(spearman([1, 2, 3, 4], [2, 4, 5, 9]), 1); // monotone
+    assert.deepEqual(ranks([10, 20, 10, 5]), [2.5, 4, 2.5, 1]); // ties share the mean rank
+    // ranks of x: 1,2,3,4; of y = (3,1,2,2) → (4,1,2.5,2.5): r of (1,2,3,4) and (4,1,2.5,2.5)
+    // dx = (−1.5,−0.5,0.5,1.5), dy = (1.5,−1.5,0,0): Σdxdy = −2.25 + 0.75 = −1.5; Σdx² = 5, Σdy² = 4.5
+    assert.ok(Math.abs(spearman([1, 2, 3, 4], [3, 1, 2, 2]) - -1.5 / Math.sqrt(22.5)) < 1e-12);
+    assert.equal(pearson([1, 1, 1], [1, 2, 3]), 0);
   });
 });
 
@@ -411,7 +483,7 @@ describe('commands', () => {
       '--out', join(dir, 'ft'), '--epochs', '2', '--batch', '4', '--quiet');
     assert.equal(ft.code, 0, ft.err);
     assert.match(ft.out, /fine-tuned to update 4\/4; validation accuracy/);
-    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'ft', 'checkpoint', 'task.json'), 'utf8')), { task: 'classification', labels: ['cat', 'dog'], n_out: 2 });
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'ft', 'checkpoint', 'task.json'), 'utf8')), { task: 'classification', labels: ['cat', 'dog'], n_out: 2, regression: false });
     const lines = readFileSync(join(dir, 'ft', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(lines.filter((l) => l.valid !== undefined).length, 2);
     const ev = await gpt1('evaluate', '--checkpoint', join(dir, 'ft'), '--data', trainFile, '--json', '--quiet');
@@ -421,6 +493,15 @@ describe('commands', () => {
     assert.equal(m.n, 8);
     assert.deepEqual(m.labels, ['cat', 'dog']);
     assert.ok(m.accuracy >= 0 && m.accuracy <= 1 && m.f1 !== undefined && m.mcc !== undefined);
+    // similarity regression: real-valued labels, Pearson and Spearman
+    const sts = join(root, 'cli-sts.jsonl');
+    writeFileSync(sts, ['{"text1":"the cat","text2":"the dog","label":0.5}', '{"text1":"the cat","text2":"the cat","label":4.5}'].join('\n').concat('\n').repeat(2));
+    const reg = await gpt1('finetune', '--checkpoint', join(dir, 'one', 'checkpoint'), '--task', 'similarity', '--regression', '--train', sts, '--out', join(dir, 'sts'), '--epochs', '1', '--batch', '4', '--quiet');
+    assert.equal(reg.code, 0, reg.err);
+    const ev2 = JSON.parse((await gpt1('evaluate', '--checkpoint', join(dir, 'sts'), '--data', sts, '--json', '--quiet')).out);
+    assert.equal(ev2.regression, true);
+    assert.equal(ev2.accuracy, null);
+    assert.ok(typeof ev2.pearson === 'number' && typeof ev2.spearman === 'number' && typeof ev2.mse === 'number');
   });
 
   test('--help, and one-line errors with exit status 2 (usage) or 1 (input)', async () => {

@@ -32,8 +32,15 @@ import { CLASSIFIER_FILE, TASK_FILE, loadClassifier } from '../train/state.ts';
 import { prepareExamples, readTaskFile } from '../train/taskdata.ts';
 import { TASK_KINDS, type TaskKind, specialTokens } from '../train/tasks.ts';
 
-/** One line: `accuracy 0.8750 (n 40) | F1 0.8571 | MCC 0.7500 | clf loss 0.3512 | LM loss 2.1034`. */
+/**
+ * One line: `accuracy 0.8750 (n 40) | F1 0.8571 | MCC 0.7500 | clf loss 0.3512 | LM loss 2.1034`,
+ * or for a regression `Pearson 0.8123 | Spearman 0.8010 (n 40) | MSE 0.5210 | LM loss 2.1034`.
+ */
 export function formatMetrics(m: Metrics): string {
+  if (m.pearson !== undefined) {
+    const lm = Number.isFinite(m.lmLoss) ? ` | LM loss ${m.lmLoss.toFixed(4)}` : '';
+    return `Pearson ${m.pearson.toFixed(4)} | Spearman ${(m.spearman ?? NaN).toFixed(4)} (n ${m.n}) | MSE ${(m.mse ?? NaN).toFixed(4)}${lm}`;
+  }
   const parts = [`accuracy ${m.accuracy.toFixed(4)} (n ${m.n})`];
   if (m.f1 !== undefined) parts.push(`F1 ${m.f1.toFixed(4)}`);
   if (m.mcc !== undefined) parts.push(`MCC ${m.mcc.toFixed(4)}`);
@@ -51,7 +58,7 @@ export function checkpointDir(dir: string): string {
 export const command: Command = {
   spec: {
     name: 'evaluate',
-    summary: 'metrics of a fine-tuned checkpoint on labelled examples (accuracy, F1, MCC, losses), or LM loss and perplexity on text',
+    summary: 'metrics of a fine-tuned checkpoint on labelled examples (accuracy, F1, MCC, losses; Pearson/Spearman for a regression), or LM loss and perplexity on text',
     examples: [
       'gpt1 evaluate --checkpoint runs/clf/checkpoint --data test.jsonl',
       'gpt1 evaluate --checkpoint runs/roc --task multiple-choice --data cloze_test_test.csv --json',
@@ -98,16 +105,17 @@ export const command: Command = {
     const { head, task } = loadClassifier(dir, config.n_embd);
     if (taskFlag !== undefined && taskFlag !== task.task) throw new UsageError(`gpt1 evaluate: the checkpoint was fine-tuned for ${task.task}, not ${taskFlag}`);
     const examples = readTaskFile(task.task, data);
-    const prepared = prepareExamples(examples, (t) => encode(enc, t), specialTokens(config), config.n_ctx, task.labels);
+    const regression = task.regression === true;
+    const prepared = prepareExamples(examples, (t) => encode(enc, t), specialTokens(config), config.n_ctx, task.labels, { regression });
     const quiet = flags.quiet === true;
     if (prepared.truncated > 0 && !quiet) process.stderr.write(`note: ${prepared.truncated} of ${prepared.data.length} examples were truncated to fit n_ctx = ${config.n_ctx}\n`);
     const m = await evaluate({
-      params, config, head, task: task.task, data: prepared.data,
+      params, config, head, task: task.task, data: prepared.data, regression,
       onProgress: quiet ? undefined : (done, total) => { if (process.stderr.isTTY) process.stderr.write(`\revaluating ${done}/${total}\x1b[K${done === total ? '\n' : ''}`); },
     });
     if (json) {
       const { predictions, ...rest } = m;
-      console.log(JSON.stringify({ task: task.task, labels: task.labels, ...rest, predictions }));
+      console.log(JSON.stringify({ task: task.task, ...(regression ? { regression } : { labels: task.labels }), ...rest, accuracy: regression ? null : rest.accuracy, predictions }));
     } else console.log(`${task.task}: ${formatMetrics(m)}`);
     return 0;
   },

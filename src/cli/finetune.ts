@@ -49,6 +49,7 @@ export const command: Command = {
       valid: { kind: 'string', help: 'validation examples, evaluated after every epoch' },
       out: { kind: 'string', required: true, help: 'run directory: checkpoint/, metrics.jsonl' },
       resume: { kind: 'boolean', help: 'continue the run in --out from its checkpoint (unspecified settings are taken from it)' },
+      regression: { kind: 'boolean', help: 'real-valued labels (e.g. STS-B similarity scores): one output, squared error, Pearson/Spearman (not multiple-choice)' },
       'lm-coef': { kind: 'number', help: `λ, the weight of the auxiliary LM loss (default ${FINETUNE_DEFAULTS.lmCoef}; 0 for L2 alone)` },
       epochs: { kind: 'int', help: `epochs (default ${FINETUNE_DEFAULTS.epochs})` },
       batch: { kind: 'int', help: `examples per update (default ${FINETUNE_DEFAULTS.batch}, train.py's per-GPU batch; the paper: 32)` },
@@ -112,11 +113,14 @@ export const command: Command = {
     const sp = specialTokens(withSpecial.config);
     const tokenize = (t: string): number[] => encode(enc, t);
 
+    const regression = resume?.task?.regression ?? flags.regression === true;
+    if (flags.regression === true && !regression) throw new UsageError(`gpt1 finetune: --regression: the run in ${out} is a classification`);
+    if (regression && task === 'multiple-choice') throw new UsageError('gpt1 finetune: --regression does not apply to multiple-choice');
     const trainText = readTaskFile(task, str(flags, 'train') as string);
-    labels ??= labelList(trainText);
-    const train = prepareExamples(trainText, tokenize, sp, config.n_ctx, labels);
+    labels ??= regression ? [] : labelList(trainText);
+    const train = prepareExamples(trainText, tokenize, sp, config.n_ctx, labels, { regression });
     const validPath = str(flags, 'valid');
-    const valid = validPath === undefined ? undefined : prepareExamples(readTaskFile(task, validPath), tokenize, sp, config.n_ctx, labels);
+    const valid = validPath === undefined ? undefined : prepareExamples(readTaskFile(task, validPath), tokenize, sp, config.n_ctx, labels, { regression });
     for (const [what, p] of [['training', train], ['validation', valid]] as const) {
       if (p && p.truncated > 0) say(`note: ${p.truncated} of ${p.data.length} ${what} examples were truncated to fit n_ctx = ${config.n_ctx} (each field keeps its first tokens)`);
     }
@@ -130,7 +134,7 @@ export const command: Command = {
       epochs: FINETUNE_DEFAULTS.epochs, batch: FINETUNE_DEFAULTS.batch, lmCoef: FINETUNE_DEFAULTS.lmCoef, ...fromSaved,
       ...defined({ ...opt, seed: undefined, epochs: num(flags, 'epochs'), batch: num(flags, 'batch'), lmCoef: lmCoefFlag }),
     };
-    const nOut = task === 'multiple-choice' ? 'one score per choice' : `${labels.length} classes (${labels.map((l) => JSON.stringify(l)).join(', ')})`;
+    const nOut = task === 'multiple-choice' ? 'one score per choice' : regression ? 'regression' : `${labels.length} classes (${labels.map((l) => JSON.stringify(l)).join(', ')})`;
     say(`fine-tuning ${config.n_layer}×${config.n_embd} on ${train.data.length} ${task} examples, ${nOut}: ${settings.epochs} epoch(s) of batch ${settings.batch}, λ = ${settings.lmCoef}${resume ? `, resuming at update ${resume.state.step}` : ''}`);
 
     const log = metricsLog(paths.metrics, resume !== undefined, resume?.state.step);
@@ -140,7 +144,7 @@ export const command: Command = {
     let done = 0;
     let lastStep = 0;
     const result = await finetune({
-      params, config, task, train: train.data, valid: valid?.data, labels, seed, resume,
+      params, config, task, train: train.data, valid: valid?.data, labels, regression, seed, resume,
       ...settings,
       stopAfter: num(flags, 'stop-after'),
       checkpointEvery: num(flags, 'save-every') ?? 0,
@@ -153,7 +157,7 @@ export const command: Command = {
         bar.update({ step: s.step, total: s.totalSteps, loss: s.loss, tokens, elapsedMs: Date.now() - t0, stepsThisRun: done, extra: { epoch: String(s.epoch) } });
       },
       onEpoch: (epoch, m) => {
-        log.write({ step: lastStep, epoch, valid: { accuracy: m.accuracy, clf_loss: m.clfLoss, lm_loss: m.lmLoss, f1: m.f1, mcc: m.mcc, n: m.n } });
+        log.write({ step: lastStep, epoch, valid: { accuracy: m.accuracy, clf_loss: m.clfLoss, lm_loss: m.lmLoss, f1: m.f1, mcc: m.mcc, pearson: m.pearson, spearman: m.spearman, n: m.n } });
         bar.note(`epoch ${epoch}: validation ${formatMetrics(m)}`);
       },
     });

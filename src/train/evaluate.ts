@@ -16,6 +16,11 @@
  * For multiple choice the classes are the choices (one score each) and only accuracy,
  * clfLoss and lmLoss are reported.
  *
+ * For a regression (similarity scores, STS-B in the paper's Table 3, which reports
+ * Pearson correlation): `pearson` (r = cov(p, y)/(σ_p·σ_y)), `spearman` (Pearson
+ * correlation of the ranks, ties sharing their mean rank), `mse` (= clfLoss, the mean
+ * squared error); `accuracy` is NaN.
+ *
  * Evaluation runs without dropout and is deterministic.
  *
  * @module
@@ -38,9 +43,13 @@ export interface Metrics {
   /** Classification-type tasks only. */
   readonly f1?: number;
   readonly mcc?: number;
+  /** Regression only: correlations of predictions and targets, and the mean squared error. */
+  readonly pearson?: number;
+  readonly spearman?: number;
+  readonly mse?: number;
   /** confusion[label][prediction], classification-type tasks only. */
   readonly confusion?: readonly (readonly number[])[];
-  /** The predicted class or choice of each example, in order. */
+  /** The predicted class or choice (or value, for a regression) of each example, in order. */
   readonly predictions: readonly number[];
 }
 
@@ -96,6 +105,41 @@ export function matthews(confusion: readonly (readonly number[])[]): number {
   return denom === 0 ? 0 : (c * s - pt) / denom;
 }
 
+/** Pearson's r of two equally long series; 0 when either is constant. */
+export function pearson(x: readonly number[], y: readonly number[]): number {
+  const n = x.length;
+  if (n !== y.length) throw new Error(`pearson: ${n} and ${y.length} values`);
+  const mx = x.reduce((a, b) => a + b, 0) / n;
+  const my = y.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) ** 2;
+    syy += (y[i] - my) ** 2;
+  }
+  return sxx === 0 || syy === 0 ? 0 : sxy / Math.sqrt(sxx * syy);
+}
+
+/** Ranks 1..n of the values, ties sharing their mean rank (as `scipy.stats.rankdata`). */
+export function ranks(x: readonly number[]): number[] {
+  const order = x.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
+  const out = new Array<number>(x.length);
+  for (let i = 0; i < order.length;) {
+    let j = i;
+    while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
+    for (let k = i; k <= j; k++) out[order[k][1]] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  return out;
+}
+
+/** Spearman's ρ: Pearson's r of the ranks. */
+export function spearman(x: readonly number[], y: readonly number[]): number {
+  return pearson(ranks(x), ranks(y));
+}
+
 /** Options of {@link evaluate}. */
 export interface EvaluateOptions {
   readonly params: Params;
@@ -105,6 +149,8 @@ export interface EvaluateOptions {
   readonly data: readonly LabeledInput[];
   /** Compute the LM loss too (default true). */
   readonly lm?: boolean;
+  /** The head is a regression (see `FinetuneOptions.regression`). */
+  readonly regression?: boolean;
   /** Called after each example with the number done. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -121,7 +167,7 @@ export async function evaluate(o: EvaluateOptions): Promise<Metrics> {
   let nOut = 0;
   for (let i = 0; i < n; i++) {
     const { input, label } = o.data[i];
-    const r = await exampleForward(o.params, o.config, o.head, input, label, { lmCoef: 0, lmLoss: o.lm ?? true });
+    const r = await exampleForward(o.params, o.config, o.head, input, label, { lmCoef: 0, lmLoss: o.lm ?? true, regression: o.regression });
     nOut = r.scores.length;
     clf += r.clfLoss;
     lm += r.lmLoss;
@@ -131,6 +177,7 @@ export async function evaluate(o: EvaluateOptions): Promise<Metrics> {
     o.onProgress?.(i + 1, n);
   }
   const base = { n, accuracy: correct / n, clfLoss: clf / n, lmLoss: o.lm ?? true ? lm / n : NaN, predictions };
+  if (o.regression) return { ...base, accuracy: NaN, pearson: pearson(predictions, labels), spearman: spearman(predictions, labels), mse: clf / n };
   if (o.task === 'multiple-choice') return base;
   const confusion = confusionMatrix(labels, predictions, nOut);
   return { ...base, f1: f1Score(confusion), mcc: matthews(confusion), confusion };

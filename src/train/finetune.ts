@@ -67,6 +67,11 @@ export interface FinetuneOptions extends OptimizerOptions, LoopHooks {
   /** λ of L₃ = L₂ + λ·L₁ (0 allowed). */
   readonly lmCoef?: number;
   readonly seed?: number;
+  /**
+   * Regression instead of classification (similarity scores, as STS-B): one output,
+   * squared-error loss, real-valued labels; validated with Pearson and Spearman correlation.
+   */
+  readonly regression?: boolean;
   /** A classifier to start from instead of a fresh one. */
   readonly head?: ClassifierHead;
   /** Continue from a checkpoint of the same run. */
@@ -118,18 +123,24 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const total = perEpoch * epochs;
   const hp = adamHParams(o, total, { lr: FINETUNE_DEFAULTS.lr, schedule: FINETUNE_DEFAULTS.schedule, warmup: FINETUNE_DEFAULTS.warmup });
 
-  const labels: readonly Label[] = o.task === 'multiple-choice' ? [] : (o.labels ?? []);
-  const nOut = o.task === 'multiple-choice' ? 1 : labels.length > 0 ? labels.length : Math.max(...o.train.map((e) => e.label)) + 1;
-  if (o.task !== 'multiple-choice' && nOut < 2) throw new Error(`a ${o.task} task needs at least 2 classes, got ${nOut}`);
+  const regression = o.regression === true;
+  if (regression && o.task === 'multiple-choice') throw new Error('a multiple-choice task cannot be a regression');
+  const labels: readonly Label[] = o.task === 'multiple-choice' || regression ? [] : (o.labels ?? []);
+  const nOut = o.task === 'multiple-choice' || regression ? 1 : labels.length > 0 ? labels.length : Math.max(...o.train.map((e) => e.label)) + 1;
+  if (o.task !== 'multiple-choice' && !regression && nOut < 2) throw new Error(`a ${o.task} task needs at least 2 classes, got ${nOut}`);
   for (const ex of o.train) {
+    if (regression) {
+      if (!Number.isFinite(ex.label)) throw new Error(`a regression target is ${ex.label}, not a finite number`);
+      continue;
+    }
     const k = o.task === 'multiple-choice' ? ex.input.sequences.length : nOut;
     if (!Number.isInteger(ex.label) || ex.label < 0 || ex.label >= k) throw new Error(`a training label is ${ex.label}, outside [0, ${k})`);
   }
-  const task: TaskInfo = Object.freeze({ task: o.task, labels, n_out: nOut });
+  const task: TaskInfo = Object.freeze({ task: o.task, labels, n_out: nOut, regression });
 
   const hparams = {
     task: o.task, lr: hp.lr, schedule: hp.schedule, warmup: hp.warmup, b1: hp.b1, b2: hp.b2, e: hp.e, l2: hp.l2,
-    vector_l2: hp.vectorL2, max_grad_norm: hp.maxGradNorm, batch, epochs, lm_coef: lmCoef, n_out: nOut,
+    vector_l2: hp.vectorL2, max_grad_norm: hp.maxGradNorm, batch, epochs, lm_coef: lmCoef, n_out: nOut, regression,
   };
   const data = fingerprint(o.train.flatMap((ex) => [ex.label, ...ex.input.sequences.flatMap((s) => [s.ids.length, ...s.ids])]));
 
@@ -161,7 +172,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
       batchesEpoch = epoch;
     }
     const examples = batches[u % perEpoch].map((i) => o.train[i]);
-    const r = await batchLossAndGrads(params, config, head, examples, { lmCoef, dropout: { rng: fork(root, `dropout/${u}`) } });
+    const r = await batchLossAndGrads(params, config, head, examples, { lmCoef, regression, dropout: { rng: fork(root, `dropout/${u}`) } });
     const step = adamStep({ ...params, ...head }, { ...r.grads, ...r.headGrads }, opt, hp);
     const { [CLF_WEIGHT]: w, [CLF_BIAS]: b, ...model } = step.params;
     params = Object.freeze(model);
@@ -170,12 +181,12 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     const tokens = examples.reduce((n, ex) => n + ex.input.sequences.reduce((m, s) => m + s.ids.length, 0), 0);
     const info: StepInfo = {
       step: opt.t, totalSteps: total, loss: r.loss, lr: step.lr, gradNorm: step.gradNorm, tokens,
-      epoch: epoch + 1, clfLoss: r.clfLoss, lmLoss: r.lmLoss, accuracy: r.correct / examples.length,
+      epoch: epoch + 1, clfLoss: r.clfLoss, lmLoss: r.lmLoss, ...(regression ? {} : { accuracy: r.correct / examples.length }),
     };
     log.push(info);
     await o.onStep?.(info);
     if (opt.t % perEpoch === 0 && o.valid !== undefined && o.valid.length > 0) {
-      const m = await evaluate({ params, config, head, task: o.task, data: o.valid });
+      const m = await evaluate({ params, config, head, task: o.task, data: o.valid, regression });
       validation.push(m);
       await o.onEpoch?.(opt.t / perEpoch, m);
     }

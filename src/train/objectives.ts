@@ -13,7 +13,12 @@
  *     lm_loss  = (1/k) Σⱼ mean next-token cross-entropy of sequence j (masked by M)
  *     loss     = clf_loss + λ·lm_loss
  *
- * and over a batch, the mean of the per-example losses. This is the original's
+ * and over a batch, the mean of the per-example losses.
+ *
+ * **Regression** (`regression: true`, e.g. STS-B similarity scores): the head has one
+ * output s and clf_loss = (s − y)², the squared error (the paper does not say which loss
+ * it used for STS-B; squared error is the usual choice, e.g. Hugging Face's); the
+ * prediction is s itself. This is the original's
  * `train_loss = tf.reduce_mean(clf_losses) + lm_coef*tf.reduce_mean(lm_losses)`, in
  * which `lm_losses` has one entry per sequence (every example of a batch has the same
  * number of sequences, so the mean over examples of per-example means is the same
@@ -65,6 +70,8 @@ export interface FinetuneLossOptions {
   readonly dropout?: { readonly rng: Rng; readonly embedding?: EmbeddingDropout };
   /** Compute the LM loss even when λ = 0 (evaluation reports it). Default: only when λ > 0. */
   readonly lmLoss?: boolean;
+  /** One output, squared-error loss, real-valued labels (similarity regression). */
+  readonly regression?: boolean;
 }
 
 /** What one example gives. */
@@ -76,7 +83,7 @@ export interface ExampleResult {
   readonly lmLoss: number;
   /** The classifier's scores: one per class, or one per choice. */
   readonly scores: Float32Array;
-  /** argmax of the scores. */
+  /** argmax of the scores; for regression the single score. */
   readonly prediction: number;
 }
 
@@ -150,11 +157,20 @@ async function forwardPass(params: Params, config: GPTConfig, head: ClassifierHe
   return { fwds, x, mask, scores: logits.data, lmLosses };
 }
 
-function summarise(pass: Pass, label: number | undefined, lmCoef: number): ExampleResult & { dScores?: Float32Array } {
+/** (s − y)² of a single score and its gradient 2(s − y). */
+export function squaredError(scores: Float32Array, y: number): { loss: number; dScores: Float32Array } {
+  if (scores.length !== 1) throw new Error(`regression needs a classifier with 1 output, got ${scores.length}`);
+  if (!Number.isFinite(y)) throw new Error(`regression target ${y} is not a finite number`);
+  const r = scores[0] - y;
+  return { loss: r * r, dScores: Float32Array.of(2 * r) };
+}
+
+function summarise(pass: Pass, label: number | undefined, opts: FinetuneLossOptions): ExampleResult & { dScores?: Float32Array } {
+  const lmCoef = opts.lmCoef;
   const lm = pass.lmLosses.length ? pass.lmLosses.reduce((a, b) => a + b, 0) / pass.lmLosses.length : NaN;
-  const prediction = argmax(pass.scores);
+  const prediction = opts.regression ? pass.scores[0] : argmax(pass.scores);
   if (label === undefined) return { loss: NaN, clfLoss: NaN, lmLoss: lm, scores: pass.scores, prediction };
-  const { loss: clfLoss, dScores } = softmaxCrossEntropy(pass.scores, label);
+  const { loss: clfLoss, dScores } = opts.regression ? squaredError(pass.scores, label) : softmaxCrossEntropy(pass.scores, label);
   return { loss: clfLoss + (lmCoef > 0 ? lmCoef * lm : 0), clfLoss, lmLoss: lm, scores: pass.scores, prediction, dScores };
 }
 
@@ -171,7 +187,7 @@ export async function exampleForward(
   opts: FinetuneLossOptions,
 ): Promise<ExampleResult> {
   const pass = await forwardPass(params, config, head, input, opts);
-  const { dScores: _unused, ...result } = summarise(pass, label, opts.lmCoef);
+  const { dScores: _unused, ...result } = summarise(pass, label, opts);
   return result;
 }
 
@@ -185,7 +201,7 @@ export async function exampleLossAndGrads(
 ): Promise<ExampleGrads> {
   const { input, label } = example;
   const pass = await forwardPass(params, config, head, input, opts);
-  const result = summarise(pass, label, opts.lmCoef);
+  const result = summarise(pass, label, opts);
   const dScores = result.dScores as Float32Array;
   const d = config.n_embd;
   const dLogits = tensor(input.kind === 'multiple-choice' ? [dScores.length, 1] : [1, dScores.length], dScores);
@@ -214,7 +230,7 @@ export interface BatchGrads {
   readonly loss: number;
   readonly clfLoss: number;
   readonly lmLoss: number;
-  /** Examples whose argmax score is the label. */
+  /** Examples whose argmax score is the label (0 for regression). */
   readonly correct: number;
   readonly grads: Params;
   readonly headGrads: ClassifierHead;
@@ -246,7 +262,7 @@ export async function batchLossAndGrads(
     loss += r.loss;
     clf += r.clfLoss;
     lm += r.lmLoss;
-    if (r.prediction === batch[i].label) correct++;
+    if (!opts.regression && r.prediction === batch[i].label) correct++;
     grads = grads === undefined ? r.grads : addGrads(grads, r.grads);
     headGrads = headGrads === undefined ? r.headGrads : addGrads(headGrads, r.headGrads);
   }

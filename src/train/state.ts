@@ -7,7 +7,7 @@
  * | `config.json`, `model.safetensors` | the model, Hugging Face layout (`checkpoint/hf.ts`); `loadCheckpoint(dir)` reads it |
  * | `vocab.json`, `merges.txt` | the BPE vocabulary, when known (copied from any naming `loadEncoder` reads) |
  * | `classifier.safetensors` | fine-tuning only: `clf.weight` [n_embd, n_out], `clf.bias` [n_out] |
- * | `task.json` | fine-tuning only: `{ "task", "labels", "n_out" }` |
+ * | `task.json` | fine-tuning only: `{ "task", "labels", "n_out", "regression" }` |
  * | `optimizer.safetensors` | Adam moments: `m.<param>` and `v.<param>` for every trained parameter |
  * | `trainer_state.json` | `step` (updates made = Adam's t), `total_steps` (t_total), `seed`, the hyper-parameters, and the data fingerprint |
  *
@@ -51,6 +51,8 @@ export interface TaskInfo {
   /** Class labels, in output order (empty for multiple choice). */
   readonly labels: readonly Label[];
   readonly n_out: number;
+  /** A regression head (one real-valued output) rather than classes. */
+  readonly regression?: boolean;
 }
 
 /** The bookkeeping of a run (`trainer_state.json`). */
@@ -124,7 +126,7 @@ export function loadClassifier(dir: string, nEmbd: number): { head: ClassifierHe
   const head: ClassifierHead = Object.freeze({ [CLF_WEIGHT]: file.tensors[CLF_WEIGHT], [CLF_BIAS]: file.tensors[CLF_BIAS] });
   const nOut = validateClassifier(head, nEmbd);
   if (nOut !== json.n_out) throw new Error(`${path}: ${nOut} outputs, ${TASK_FILE} says ${json.n_out}`);
-  return { head, task: Object.freeze({ task: json.task as TaskKind, labels: Object.freeze([...json.labels]) as Label[], n_out: nOut }) };
+  return { head, task: Object.freeze({ task: json.task as TaskKind, labels: Object.freeze([...json.labels]) as Label[], n_out: nOut, regression: json.regression === true }) };
 }
 
 /** Whether `dir` holds a training checkpoint that can be resumed. */

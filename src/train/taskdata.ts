@@ -9,10 +9,11 @@
  * | similarity | `{"text1": "...", "text2": "...", "label": 1}` (`sentence1`/`sentence2` also accepted) |
  * | multiple-choice | `{"context": "...", "choices": ["...", "..."], "label": 0}` |
  *
- * A class label (classification, entailment, similarity) is an integer or a string;
+ * A class label (classification, entailment, similarity) is a number or a string;
  * the set of labels seen in the training file, sorted (numbers ascending, then strings),
- * defines the classifier's outputs, and is saved with the classifier. A multiple-choice
- * label is the 0-based index of the right choice. Blank lines are skipped.
+ * defines the classifier's outputs, and is saved with the classifier. For a regression
+ * task (similarity scores, as STS-B) the label is the real-valued target. A
+ * multiple-choice label is the 0-based index of the right choice. Blank lines are skipped.
  *
  * ROCStories (Story Cloze Test) CSV, as `datasets.py` reads it: header row, then
  * `InputStoryid, InputSentence1..4, RandomFifthSentenceQuiz1, RandomFifthSentenceQuiz2,
@@ -38,7 +39,7 @@ export type TextExample =
 /** An example ready for the model: its transformed input and the index of the right class or choice. */
 export interface LabeledInput {
   readonly input: TaskInput;
-  /** Class index into the label list, or the right choice for multiple choice. */
+  /** Class index into the label list, the right choice for multiple choice, or the target of a regression. */
   readonly label: number;
 }
 
@@ -53,9 +54,9 @@ function str(obj: Record<string, unknown>, keys: readonly string[], where: strin
 
 function classLabel(obj: Record<string, unknown>, where: string): Label {
   const v = obj.label;
-  if (typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v))) return v;
+  if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) return v;
   if (v === undefined) throw new Error(`${where}: missing "label"`);
-  throw new Error(`${where}: "label" must be an integer or a string, got ${JSON.stringify(v)}`);
+  throw new Error(`${where}: "label" must be a number or a string, got ${JSON.stringify(v)}`);
 }
 
 /** One parsed JSONL object as an example of `kind`. */
@@ -208,9 +209,9 @@ export function labelList(examples: readonly TextExample[]): Label[] {
   });
 }
 
-/** The number of classifier outputs of a task: the number of labels, or 1 (one score per choice) for multiple choice. */
-export function outputCount(kind: TaskKind, labels: readonly Label[]): number {
-  return kind === 'multiple-choice' ? 1 : labels.length;
+/** The number of classifier outputs of a task: the number of labels, or 1 (one score per choice; or a regression). */
+export function outputCount(kind: TaskKind, labels: readonly Label[], regression = false): number {
+  return kind === 'multiple-choice' || regression ? 1 : labels.length;
 }
 
 /** Tokenized fields of a text example. */
@@ -230,6 +231,7 @@ export function tokenizeExample(ex: TextExample, tokenize: (text: string) => rea
 /**
  * Tokenizes, transforms (Figure 1) and labels examples.
  * @param labels the label list of the classifier (from the training data); a label not in it is an error
+ * @param opts `regression`: labels are real-valued targets, kept as they are (`labels` is ignored)
  * @returns the model inputs and how many examples were truncated
  */
 export function prepareExamples(
@@ -238,6 +240,7 @@ export function prepareExamples(
   sp: SpecialTokens,
   nCtx: number,
   labels: readonly Label[],
+  opts: { readonly regression?: boolean } = {},
 ): { data: LabeledInput[]; truncated: number } {
   const index = new Map(labels.map((l, i) => [`${typeof l}:${l}`, i]));
   let truncated = 0;
@@ -246,7 +249,10 @@ export function prepareExamples(
     if (input.truncated) truncated++;
     let label: number;
     if (ex.kind === 'multiple-choice') label = ex.label;
-    else {
+    else if (opts.regression) {
+      if (typeof ex.label !== 'number') throw new Error(`example ${i + 1}: a regression target must be a number, got ${JSON.stringify(ex.label)}`);
+      label = ex.label;
+    } else {
       const j = index.get(`${typeof ex.label}:${ex.label}`);
       if (j === undefined) throw new Error(`example ${i + 1}: label ${JSON.stringify(ex.label)} is not one of the classifier's labels (${labels.map((l) => JSON.stringify(l)).join(', ')})`);
       label = j;
