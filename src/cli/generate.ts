@@ -52,19 +52,31 @@ async function run(flags: ParsedFlags): Promise<number> {
   const useCache = !flags['no-cache'];
   const options = { maxTokens, greedy: Boolean(flags.greedy), temperature, topK, seed, useCache };
   p.note(`generating up to ${Math.min(maxTokens, room)} tokens (${flags.greedy ? 'greedy' : `temperature ${temperature}${topK !== undefined ? `, top-k ${topK}` : ''}, seed ${seed}`}; ${useCache ? 'key/value cache' : 'no cache'})`);
+  // A reader that goes away (`gpt1 generate … | head`) ends the generation quietly.
+  let closed = false;
+  const onError = (e: NodeJS.ErrnoException): void => {
+    if (e.code !== 'EPIPE') throw e;
+    closed = true;
+  };
+  process.stdout.on('error', onError);
   const write = (s: string): void => {
-    if (s !== '') process.stdout.write(s);
+    if (s !== '' && !closed) process.stdout.write(s);
   };
   const dec = enc ? streamDecoder(enc) : undefined;
   write(dec ? dec.push(...ids) : ids.join(' '));
   const generated: number[] = [];
   const t0 = Date.now();
-  for await (const id of generate(params, config, ids, options)) {
-    generated.push(id);
-    write(dec ? dec.push(id) : ` ${id}`);
+  try {
+    for await (const id of generate(params, config, ids, options)) {
+      generated.push(id);
+      write(dec ? dec.push(id) : ` ${id}`);
+      if (closed) break;
+    }
+    write(dec ? dec.flush() : '');
+    write('\n');
+  } finally {
+    process.stdout.off('error', onError);
   }
-  write(dec ? dec.flush() : '');
-  write('\n');
   const secs = (Date.now() - t0) / 1000;
   p.note(`${generated.length} tokens in ${seconds(t0)} (${(generated.length / Math.max(secs, 1e-9)).toFixed(1)} tokens/s)`);
   if (flags['print-ids']) process.stderr.write(`ids: ${JSON.stringify(generated)}\n`);
