@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { type GPTConfig, makeConfig } from '../config.ts';
 import { type Params, paramShapes } from '../params.ts';
 import { assertFinite } from '../io/safetensors.ts';
+import { VOCAB_FILE_NAMES } from '../tokenizer/encoder.ts';
 
 /** The two layouts: the original release (`params_*.npy`) and Hugging Face (`model.safetensors`). */
 export type CheckpointFormat = 'original' | 'hf';
@@ -89,9 +90,14 @@ export const VOCAB_NAMES: Readonly<Record<CheckpointFormat, readonly [string, st
   hf: ['vocab.json', 'merges.txt'] as const,
 });
 
-/** True when `dir` holds a vocabulary in either naming. */
+/** The first naming of the tokenizer's `VOCAB_FILE_NAMES` whose two files are both in `dir`. */
+function vocabPair(dir: string): readonly [string, string] | undefined {
+  return VOCAB_FILE_NAMES.find(([e, m]) => existsSync(join(dir, e)) && existsSync(join(dir, m)));
+}
+
+/** True when `dir` holds a complete vocabulary (encoder and merges) in any naming the tokenizer reads. */
 export function hasVocab(dir: string): boolean {
-  return [...VOCAB_NAMES.original, ...VOCAB_NAMES.hf].some((f) => existsSync(join(dir, f)));
+  return vocabPair(dir) !== undefined;
 }
 
 /**
@@ -99,12 +105,9 @@ export function hasVocab(dir: string): boolean {
  * bytes copied unchanged. @throws when the directory lacks the encoder or the merges.
  */
 export function vocabFiles(vocabDir: string, to: CheckpointFormat): Record<string, Uint8Array> {
-  const out: Record<string, Uint8Array> = {};
-  for (const k of [0, 1]) {
-    const candidates = [VOCAB_NAMES.original[k], VOCAB_NAMES.hf[k]].map((f) => join(vocabDir, f));
-    const found = candidates.find((p) => existsSync(p));
-    if (!found) throw new Error(`${vocabDir}: no vocabulary file ${candidates.map((p) => p.slice(vocabDir.length + 1)).join(' or ')}`);
-    out[VOCAB_NAMES[to][k]] = readFileSync(found);
+  const pair = vocabPair(vocabDir);
+  if (pair === undefined) {
+    throw new Error(`${vocabDir}: no vocabulary files (${VOCAB_FILE_NAMES.map(([e, m]) => `${e} + ${m}`).join(', ')})`);
   }
-  return out;
+  return { [VOCAB_NAMES[to][0]]: readFileSync(join(vocabDir, pair[0])), [VOCAB_NAMES[to][1]]: readFileSync(join(vocabDir, pair[1])) };
 }

@@ -29,8 +29,7 @@ import { join } from 'node:path';
 import type { GPTConfig } from '../config.ts';
 import { loadCheckpoint } from '../checkpoint/index.ts';
 import { hfFiles } from '../checkpoint/hf.ts';
-import { readJson } from '../checkpoint/common.ts';
-import { VOCAB_FILE_NAMES } from '../tokenizer/encoder.ts';
+import { readJson, vocabFiles } from '../checkpoint/common.ts';
 import { type FileContent, resolveDirAtomic, writeDirAtomic } from '../io/atomic.ts';
 import { encodeSafetensorsChunks, readSafetensors } from '../io/safetensors.ts';
 import type { Params } from '../params.ts';
@@ -79,22 +78,10 @@ export interface TrainingSnapshot {
   readonly state: TrainerState;
 }
 
-/**
- * The vocabulary files of `dir` in any naming the tokenizer reads (`VOCAB_FILE_NAMES`:
- * release, `writeVocab`'s, Hugging Face, GPT-2), as the Hugging Face `vocab.json` and
- * `merges.txt`, bytes unchanged.
- * @throws a one-line error when `dir` has no complete vocabulary.
- */
-export function hfVocabFiles(dir: string): Record<string, Uint8Array> {
-  const names = VOCAB_FILE_NAMES.find(([e, m]) => existsSync(join(dir, e)) && existsSync(join(dir, m)));
-  if (names === undefined) throw new Error(`${dir}: no vocabulary files (${VOCAB_FILE_NAMES.map(([e, m]) => `${e} + ${m}`).join(', ')})`);
-  return { 'vocab.json': readFileSync(join(dir, names[0])), 'merges.txt': readFileSync(join(dir, names[1])) };
-}
-
 /** The files of a training checkpoint (see the module comment); `vocabDir` adds the vocabulary. */
 export function trainingFiles(snap: TrainingSnapshot, vocabDir?: string): Record<string, FileContent> {
   const files: Record<string, FileContent> = { ...hfFiles(snap.config, snap.params) };
-  if (vocabDir !== undefined) Object.assign(files, hfVocabFiles(vocabDir));
+  if (vocabDir !== undefined) Object.assign(files, vocabFiles(vocabDir, 'hf'));
   if (snap.head !== undefined) {
     if (snap.task === undefined) throw new Error('a checkpoint with a classifier needs its task description');
     files[CLASSIFIER_FILE] = encodeSafetensorsChunks([[CLF_WEIGHT, snap.head[CLF_WEIGHT]], [CLF_BIAS, snap.head[CLF_BIAS]]]);
