@@ -30,12 +30,13 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   evaluate: async () => (await import('./evaluate.ts')).command,
 };
 
-function table(): Readonly<Record<string, () => Promise<Command>>> {
-  return COMMANDS;
+/** The loader of command `name`, or undefined (own properties only: `constructor` is no command). */
+function lookup(name: string): (() => Promise<Command>) | undefined {
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
 }
 
 function usage(): string {
-  const names = Object.keys(table()).sort();
+  const names = Object.keys(COMMANDS).sort();
   return [
     'gpt1: GPT-1 (Radford et al. 2018) in TypeScript',
     '',
@@ -51,14 +52,14 @@ function usage(): string {
 export async function main(argv: readonly string[]): Promise<number> {
   let [name, ...rest] = argv;
   // A two-word command (`gpt1 bpe learn`) is registered under both words.
-  if (name !== undefined && rest.length > 0 && table()[`${name} ${rest[0]}`] !== undefined) [name, rest] = [`${name} ${rest[0]}`, rest.slice(1)];
+  if (name !== undefined && rest.length > 0 && lookup(`${name} ${rest[0]}`) !== undefined) [name, rest] = [`${name} ${rest[0]}`, rest.slice(1)];
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name === undefined ? 2 : 0;
   }
-  const load = table()[name];
+  const load = lookup(name);
   if (load === undefined) {
-    console.error(`gpt1: unknown command '${name}' (commands: ${Object.keys(table()).sort().join(', ')})`);
+    console.error(`gpt1: unknown command '${name}' (commands: ${Object.keys(COMMANDS).sort().join(', ')})`);
     return 2;
   }
   try {
