@@ -46,8 +46,8 @@
  */
 import type { IKernelRunShortcut } from 'gpu.js';
 import type { Backend } from './backend.ts';
-import { kernelRow, kernelRows4, kernelRows4Cpu, kernelSimple } from './sources.ts';
-import { prepareKernel, recoverFlat } from './webasm-tuning.ts';
+import { kernelRow, kernelRowResident, kernelRows4, kernelRows4Cpu, kernelSimple } from './sources.ts';
+import { prepareKernel, recoverFlat, releaseKernel } from './webasm-tuning.ts';
 
 /** A strided view of an operand: element (z, i, j) is data[offset + z·sz + i·si + j·sj]. */
 export interface Operand {
@@ -89,7 +89,7 @@ export function tileLimits(be: Backend): TileLimits {
   return be.name === 'webasm' || be.name === 'cpu' ? WASM_LIMITS : GL_LIMITS;
 }
 
-type KernelKind = 'simple' | 'rows4' | 'row' | 'rows4cpu';
+type KernelKind = 'simple' | 'rows4' | 'row' | 'rowResident' | 'rows4cpu';
 
 /** The kernel a backend runs for a product with M rows. */
 export function kernelKind(be: Backend, M: number): KernelKind {
@@ -99,7 +99,7 @@ export function kernelKind(be: Backend, M: number): KernelKind {
   return 'simple';
 }
 
-const SOURCES = { simple: kernelSimple, rows4: kernelRows4, row: kernelRow, rows4cpu: kernelRows4Cpu } as const;
+const SOURCES = { simple: kernelSimple, rows4: kernelRows4, row: kernelRow, rowResident: kernelRowResident, rows4cpu: kernelRows4Cpu } as const;
 
 // ---------------------------------------------------------------------------------
 // Tile sizes
@@ -184,7 +184,12 @@ function subOperand(o: Operand, z0: number, i0: number, j0: number, nz: number, 
 // Compiled kernels
 // ---------------------------------------------------------------------------------
 
+/** Kernels compiled per backend, in least-recently-used order (a Map keeps insertion order). */
 const compiled = new WeakMap<Backend, Map<string, IKernelRunShortcut>>();
+/** Resident-weight kernels, per weight buffer: they die with the weights. */
+const resident = new WeakMap<ArrayBufferLike, Map<string, IKernelRunShortcut>>();
+/** At most this many ordinary kernels are kept per backend; the least recently used is destroyed. */
+const MAX_KERNELS = 256;
 
 /** Number of kernels compiled so far on a backend (for the benchmark's report). */
 export function compiledKernelCount(be: Backend): number {
@@ -202,35 +207,64 @@ interface Launch {
   readonly b: Operand;
 }
 
+function createKernel(be: Backend, L: Launch): IKernelRunShortcut {
+  const { a, b } = L;
+  const rows = L.kind === 'rows4' || L.kind === 'rows4cpu' ? Math.ceil(L.M / 4) : L.M;
+  const constants: Record<string, number | Float32Array> = {
+    K: L.K, K4: Math.floor(L.K / 4), KR: L.K % 4,
+    sAz: a.sz, sAm: a.si, sAm2: 2 * a.si, sAm3: 3 * a.si, sAm4: 4 * a.si, sAk: a.sj, sAk2: 2 * a.sj, sAk3: 3 * a.sj, sAk4: 4 * a.sj,
+    sBz: b.sz, sBk: b.si, sBk2: 2 * b.si, sBk3: 3 * b.si, sBk4: 4 * b.si, sBn: b.sj,
+  };
+  if (L.kind === 'rowResident') constants.w = b.data;
+  const kernel = be.gpu.createKernel(SOURCES[L.kind] as never, {
+    output: [L.Np, rows, L.tz],
+    constants,
+    precision: 'single',
+    tactic: 'precision',
+    asyncMode: be.asyncMode,
+    // Integer constants keep `(ai | 0) + sAm` integer arithmetic in the fast kernels.
+    strictIntegers: L.kind !== 'simple',
+    ...(L.kind === 'rows4' || L.kind === 'rows4cpu' ? { returnType: 'Array(4)' as const } : {}),
+  });
+  prepareKernel(be, kernel);
+  return kernel;
+}
+
 function getKernel(be: Backend, L: Launch): IKernelRunShortcut {
+  const { a, b } = L;
+  const shape = `${L.kind}|${L.tz}x${L.M}x${L.K}x${L.Np}|a${a.sz},${a.si},${a.sj},${a.data.length}|b${b.sz},${b.si},${b.sj},${b.data.length}`;
+  if (L.kind === 'rowResident') {
+    // One kernel per weight tile: keyed by where the tile lies in its buffer.
+    let perBuffer = resident.get(b.data.buffer);
+    if (perBuffer === undefined) {
+      perBuffer = new Map();
+      resident.set(b.data.buffer, perBuffer);
+    }
+    const key = `${shape}@${b.data.byteOffset}`;
+    let kernel = perBuffer.get(key);
+    if (kernel === undefined) {
+      kernel = createKernel(be, L);
+      perBuffer.set(key, kernel);
+    }
+    return kernel;
+  }
   let cache = compiled.get(be);
   if (cache === undefined) {
     cache = new Map();
     compiled.set(be, cache);
   }
-  const { a, b } = L;
-  const key = `${L.kind}|${L.tz}x${L.M}x${L.K}x${L.Np}|a${a.sz},${a.si},${a.sj},${a.data.length}|b${b.sz},${b.si},${b.sj},${b.data.length}`;
-  let kernel = cache.get(key);
-  if (kernel === undefined) {
-    const rows = L.kind === 'rows4' || L.kind === 'rows4cpu' ? Math.ceil(L.M / 4) : L.M;
-    const constants = {
-      K: L.K,
-      sAz: a.sz, sAm: a.si, sAm2: 2 * a.si, sAm3: 3 * a.si, sAm4: 4 * a.si, sAk: a.sj,
-      sBz: b.sz, sBk: b.si, sBn: b.sj,
-    };
-    kernel = be.gpu.createKernel(SOURCES[L.kind] as never, {
-      output: [L.Np, rows, L.tz],
-      constants,
-      precision: 'single',
-      tactic: 'precision',
-      asyncMode: be.asyncMode,
-      // Integer constants keep `(ai | 0) + sAm` integer arithmetic in the fast kernels.
-      strictIntegers: L.kind !== 'simple',
-      ...(L.kind === 'rows4' || L.kind === 'rows4cpu' ? { returnType: 'Array(4)' as const } : {}),
-    });
-    prepareKernel(be, kernel);
-    cache.set(key, kernel);
+  let kernel = cache.get(shape);
+  if (kernel !== undefined) {
+    cache.delete(shape); // refresh its place in the LRU order
+  } else {
+    kernel = createKernel(be, L);
+    if (cache.size >= MAX_KERNELS) {
+      const [oldest, evicted] = cache.entries().next().value as [string, IKernelRunShortcut];
+      cache.delete(oldest);
+      releaseKernel(evicted);
+    }
   }
+  cache.set(shape, kernel);
   return kernel;
 }
 
@@ -246,14 +280,92 @@ interface Destination {
   readonly accumulate: boolean;
 }
 
-/** Runs one tile [tz, M, N] and writes (or adds) it into its place in C. */
-async function runTile(be: Backend, kind: KernelKind, tz: number, M: number, K: number, N: number, a: Operand, b: Operand, d: Destination): Promise<void> {
-  const fast = kind !== 'simple';
-  const Np = fast ? Math.ceil(N / 4) * 4 : N;
-  const kernel = getKernel(be, { kind, tz, M, K, Np, a, b });
-  const result = await (kernel as unknown as (x: Float32Array, y: Float32Array) => unknown)(a.data, b.data);
+/** gpu.js splits a webasm launch across its workers only from this many output cells on. */
+const THREADED_CELLS = 4096;
+/** A weight tile at least this large is kept resident in its matrix-vector kernel. */
+const RESIDENT_MIN = 65536;
+/** Batched matrix-vector products (attention during generation) round K and N up to this, so that a growing context recompiles once every 32 positions. */
+const BUCKET = 32;
+
+/** A zero-padded compact copy of operand o, extent (nz, ni, nj) → (nz, pi, pj). */
+function padded(o: Operand, nz: number, ni: number, nj: number, pi: number, pj: number): Operand {
+  const out = new Float32Array(nz * pi * pj);
+  for (let z = 0; z < nz; z++) {
+    for (let i = 0; i < ni; i++) {
+      const src = o.offset + z * o.sz + i * o.si;
+      const dst = (z * pi + i) * pj;
+      if (o.sj === 1) out.set(o.data.subarray(src, src + nj), dst);
+      else for (let j = 0; j < nj; j++) out[dst + j] = o.data[src + j * o.sj];
+    }
+  }
+  return { data: out, offset: 0, sz: nz > 1 ? pi * pj : 0, si: pj, sj: 1 };
+}
+
+/** The number of K chunks that lets a small matrix-vector launch use the worker pool (1: none). */
+function kSplit(be: Backend, cells: number, K: number): number {
+  if (!be.asyncMode || be.name !== 'webasm' || cells >= THREADED_CELLS) return 1;
+  const want = Math.ceil(THREADED_CELLS / cells);
+  for (let S = want; S <= 64 && K / S >= 64; S++) if (K % S === 0) return S;
+  return 1;
+}
+
+/**
+ * Runs one tile [tz, M, N]·… and writes (or adds) it into its place in C.
+ *
+ * Matrix-vector tiles (M < 4, the `row` kernel on webasm) get three more tricks,
+ * all for generation, where every product has M = 1:
+ * - a weight tile (one batch entry, ≥ 65536 numbers) stays resident in its own
+ *   kernel instead of being copied into wasm memory at every call;
+ * - a launch too small for gpu.js to thread (< 4096 output cells) is split into S
+ *   equal chunks of K along the batch axis, so that it runs on every worker, and
+ *   the S partial sums are added here in chunk order;
+ * - batched tiles (attention scores and values over the growing key/value cache)
+ *   are zero-padded to multiples of 32 in K and N, so that their kernels are
+ *   compiled once per 32 positions rather than at every token (padding terms are
+ *   0·0 and add exactly 0).
+ */
+async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: number, M: number, K: number, N: number, a: Operand, b: Operand, d: Destination): Promise<void> {
   const { out, accumulate } = d;
   const rowOf = (z: number, m: number): number => ((d.z0 + z) * d.rows + d.m0 + m) * d.cols + d.n0;
+  if (kind === 'row') {
+    let Nk = N; // columns the kernel computes
+    if (batched) {
+      const Kb = Math.ceil(K / BUCKET) * BUCKET;
+      const Nb = Math.ceil(N / BUCKET) * BUCKET;
+      if (Kb !== K || Nb !== N) {
+        a = padded(a, tz, M, K, M, Kb);
+        b = padded(b, tz, K, N, Kb, Nb);
+        K = Kb;
+        Nk = Nb;
+      }
+    }
+    const Np = Math.ceil(Nk / 4) * 4;
+    const S = batched ? 1 : kSplit(be, Np * M, K);
+    const res = !batched && be.name === 'webasm' && b.data.length >= RESIDENT_MIN;
+    const chunk = K / S;
+    const kernel = getKernel(be, {
+      kind: res ? 'rowResident' : 'row',
+      tz: batched ? tz : S, M, K: chunk, Np,
+      a: S > 1 ? { ...a, sz: chunk * a.sj } : a,
+      b: S > 1 ? { ...b, sz: chunk * b.si } : b,
+    });
+    const result = await (kernel as unknown as (...x: Float32Array[]) => unknown)(...(res ? [a.data] : [a.data, b.data]));
+    const flat = recoverFlat(result, S * tz * M * Np);
+    for (let z = 0; z < tz; z++) {
+      for (let m = 0; m < M; m++) {
+        const dst = rowOf(z, m);
+        for (let s = 0; s < S; s++) {
+          const src = ((s + z) * M + m) * Np; // s > 0 only when tz = 1
+          if (accumulate || s > 0) for (let n = 0; n < N; n++) out[dst + n] += flat[src + n];
+          else out.set(flat.subarray(src, src + N), dst);
+        }
+      }
+    }
+    return;
+  }
+  const Np = kind === 'simple' ? N : Math.ceil(N / 4) * 4;
+  const kernel = getKernel(be, { kind, tz, M, K, Np, a, b });
+  const result = await (kernel as unknown as (x: Float32Array, y: Float32Array) => unknown)(a.data, b.data);
   if (kind === 'rows4' || kind === 'rows4cpu') {
     // Output cell (z, mb, n) holds rows 4·mb … 4·mb+3 of column n, 4 numbers apart.
     const Mq = Math.ceil(M / 4);
@@ -287,6 +399,27 @@ async function runTile(be: Backend, kind: KernelKind, tz: number, M: number, K: 
 // ---------------------------------------------------------------------------------
 
 /**
+ * Whether {@link gemm} cuts the K axis of some cell of this product (into K tiles,
+ * or into chunks summed on separate workers). Uncut, every cell is one kernel's
+ * sum of its K terms in increasing k, bit-identical to the reference kernels; cut,
+ * the partial sums are added in chunk order, which rounds differently.
+ */
+export function cutsK(be: Backend, p: Product): boolean {
+  if (p.K === 0 || p.batch * p.M * p.N === 0) return false;
+  const { tm, tk, tn } = tileSizes(p, tileLimits(be));
+  if (tk < p.K) return true;
+  if (p.batch > 1) return false;
+  for (let m0 = 0; m0 < p.M; m0 += tm) {
+    const nm = Math.min(tm, p.M - m0);
+    if (kernelKind(be, nm) !== 'row') continue;
+    for (let n0 = 0; n0 < p.N; n0 += tn) {
+      if (kSplit(be, Math.ceil(Math.min(tn, p.N - n0) / 4) * 4 * nm, p.K) > 1) return true;
+    }
+  }
+  return false;
+}
+
+/**
  * C = A·B (+ bias) for a strided product, tiled for the backend.
  * @returns C, [batch, M, N] row-major
  */
@@ -310,7 +443,7 @@ export async function gemm(be: Backend, p: Product): Promise<Float32Array> {
             const a = subOperand(p.a, z0, m0, k0, nz, nm, nk, E);
             const b = subOperand(p.b, z0, k0, n0, nz, nk, nn, E);
             // Later K tiles add their partial sums to the first one's.
-            await runTile(be, kind, nz, nm, nk, nn, a, b, { out, rows: M, cols: N, z0, m0, n0, accumulate: k0 > 0 });
+            await runTile(be, kind, batch > 1, nz, nm, nk, nn, a, b, { out, rows: M, cols: N, z0, m0, n0, accumulate: k0 > 0 });
           }
         }
       }

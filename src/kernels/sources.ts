@@ -100,16 +100,56 @@ export function kernelRows4(this: KernelThis, a: Float32Array, b: Float32Array):
 
 /**
  * **The fast kernel for 1–3 rows** (webasm; generation runs every product with
- * M = 1) — one output per thread like {@link kernelSimple}, with the running
- * integer indices of {@link kernelRows4}. Four rows per thread would waste 3/4 of
- * the work when M = 1.
+ * M = 1) — one output per thread like {@link kernelSimple}, with the integer
+ * running indices of {@link kernelRows4}, 4 terms per loop step (one truncation of
+ * each running index per 4 terms) and the remaining K mod 4 terms after the loop.
+ * Four rows per thread would waste 3/4 of the work when M = 1. The terms are summed
+ * in increasing k, like the simple kernel.
+ *
+ * Constants: K4 = ⌊K/4⌋, KR = K mod 4, sAz, sAm, sAk, sAk2, sAk3, sAk4, sBz, sBn,
+ * sBk, sBk2, sBk3, sBk4 (the 2·, 3·, 4· multiples of the strides).
  */
 export function kernelRow(this: KernelThis, a: Float32Array, b: Float32Array): number {
   let ai = this.thread.z * this.constants.sAz + this.thread.y * this.constants.sAm;
   let bi = this.thread.z * this.constants.sBz + this.thread.x * this.constants.sBn;
   let sum = 0;
-  for (let k = 0; k < this.constants.K; k++) {
+  for (let k = 0; k < this.constants.K4; k++) {
     sum += a[ai | 0] * b[bi | 0];
+    sum += a[(ai | 0) + this.constants.sAk] * b[(bi | 0) + this.constants.sBk];
+    sum += a[(ai | 0) + this.constants.sAk2] * b[(bi | 0) + this.constants.sBk2];
+    sum += a[(ai | 0) + this.constants.sAk3] * b[(bi | 0) + this.constants.sBk3];
+    ai += this.constants.sAk4;
+    bi += this.constants.sBk4;
+  }
+  for (let k = 0; k < this.constants.KR; k++) {
+    sum += a[ai | 0] * b[bi | 0];
+    ai += this.constants.sAk;
+    bi += this.constants.sBk;
+  }
+  return sum;
+}
+
+/**
+ * {@link kernelRow} with B resident: B is the kernel constant `w` instead of an
+ * argument. gpu.js copies every argument into the kernel's wasm memory at every
+ * call, but a constant only once, when the kernel is built; for a matrix-vector
+ * product (generation, M = 1) copying the weight costs as much as using it. One
+ * such kernel exists per weight tile (see `gemm.ts`).
+ */
+export function kernelRowResident(this: KernelThis & { constants: { w: Float32Array } }, a: Float32Array): number {
+  let ai = this.thread.z * this.constants.sAz + this.thread.y * this.constants.sAm;
+  let bi = this.thread.z * this.constants.sBz + this.thread.x * this.constants.sBn;
+  let sum = 0;
+  for (let k = 0; k < this.constants.K4; k++) {
+    sum += a[ai | 0] * this.constants.w[bi | 0];
+    sum += a[(ai | 0) + this.constants.sAk] * this.constants.w[(bi | 0) + this.constants.sBk];
+    sum += a[(ai | 0) + this.constants.sAk2] * this.constants.w[(bi | 0) + this.constants.sBk2];
+    sum += a[(ai | 0) + this.constants.sAk3] * this.constants.w[(bi | 0) + this.constants.sBk3];
+    ai += this.constants.sAk4;
+    bi += this.constants.sBk4;
+  }
+  for (let k = 0; k < this.constants.KR; k++) {
+    sum += a[ai | 0] * this.constants.w[bi | 0];
     ai += this.constants.sAk;
     bi += this.constants.sBk;
   }

@@ -46,6 +46,8 @@ function workerPoolClass(): PoolCtor | null {
 }
 
 const pools = new WeakMap<object, unknown>();
+/** The shared pools themselves, to recognise them. */
+const sharedPools = new WeakSet<object>();
 
 /** Applies the adjustments to a freshly created kernel of a fast path (webasm only). */
 export function prepareKernel(be: Backend, kernel: IKernelRunShortcut): void {
@@ -60,6 +62,7 @@ export function prepareKernel(be: Backend, kernel: IKernelRunShortcut): void {
       if (pool === undefined) {
         pool = new Pool();
         pools.set(be.gpu, pool);
+        sharedPools.add(pool as object);
       }
       inner._pool = pool;
     }
@@ -99,4 +102,16 @@ export function recoverFlat(result: unknown, total: number): Float32Array {
   }
   if (offset !== total) throw new Error(`kernel returned ${offset} numbers, expected ${total}`);
   return out;
+}
+
+/**
+ * Destroys a kernel evicted from a cache without destroying the worker pool it
+ * shares with the other kernels (gpu.js's `destroy` also destroys the kernel's pool).
+ */
+export function releaseKernel(kernel: IKernelRunShortcut): void {
+  const inner = (kernel as unknown as { kernel?: WasmKernelInternals }).kernel;
+  if (inner !== undefined && inner !== null && 'poolSize' in inner && inner._pool !== null && sharedPools.has(Object(inner._pool))) {
+    inner._pool = null;
+  }
+  kernel.destroy();
 }
