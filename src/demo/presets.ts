@@ -51,7 +51,7 @@ export const PRESETS: Readonly<Record<'tiny' | 'quick' | 'full', DemoPreset>> = 
   quick: {
     nTrain: 200, nValid: 100, nTest: 400, pretrainChars: 600_000, merges: 1000,
     n_embd: 64, n_head: 4, n_layer: 2, n_ctx: 64,
-    pretrainSteps: 150, pretrainBatch: 8, pretrainCtx: 64, pretrainLr: 2e-3,
+    pretrainSteps: 300, pretrainBatch: 8, pretrainCtx: 64, pretrainLr: 6e-3,
     epochs: 3, batch: 8, lr: 5e-4, samples: 3, sampleTokens: 30,
   },
   full: {
