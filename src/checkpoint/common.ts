@@ -14,7 +14,7 @@ import { VOCAB_FILE_NAMES } from '../tokenizer/encoder.ts';
 /** The two layouts: the original release (`params_*.npy`) and Hugging Face (`model.safetensors`). */
 export type CheckpointFormat = 'original' | 'hf';
 
-/** Options of {@link loadCheckpoint}-like functions. */
+/** Options of `loadCheckpoint`-like functions. */
 export interface LoadOptions {
   /**
    * Attention heads. The original release does not record it (it is 12); a checkpoint

@@ -27,7 +27,7 @@
  *
  * | where | rate | original line | here |
  * |---|---|---|---|
- * | the embedding *matrix* `we` (tokens and positions) | embd_pdrop | `model()`: `we = dropout(we, embd_pdrop, train)` | {@link embeddingDropout} in `embedding.ts` |
+ * | the embedding *matrix* `we` (tokens and positions) | embd_pdrop | `model()`: `we = dropout(we, embd_pdrop, train)` | `embeddingDropout` in `embedding.ts` |
  * | attention probabilities, after softmax, before ·V | attn_pdrop | `_attn()`: `w = dropout(w, attn_pdrop, train)` | `attention.ts` |
  * | attention output, after c_proj | resid_pdrop | `attn()`: `a = dropout(a, resid_pdrop, train)` | `attention.ts` |
  * | feed-forward output, after c_proj | resid_pdrop | `mlp()`: `h2 = dropout(h2, resid_pdrop, train)` | `ffn.ts` |

@@ -132,7 +132,7 @@ export function findPrefix(s: string): number {
 /**
  * `Tokenizer.find_suffix`: length of the suffix to split off, 0 if none.
  * Same result as searching the whole string, but only looks at its end: every
- * rule except `\.\.+` matches at most {@link MAX_BOUNDED_SUFFIX} units, and a
+ * rule except `\.\.+` matches at most `MAX_BOUNDED_SUFFIX` units, and a
  * trailing run of two or more dots can only be matched by `\.\.+` from its first
  * dot. This keeps very long tokens linear.
  */
