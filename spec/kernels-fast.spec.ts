@@ -138,7 +138,7 @@ for (const name of ['webasm', 'cpu'] as const) {
     /*
      * Fixed cases at the model's sizes: 4096+ output cells (threaded on webasm), K =
      * 3072 > gpu.js's 1000-iteration default loop cap, ragged M and N, and M < 4
-     * (the matrix-vector kernel, with K cut into chunks across workers).
+     * (the matrix-vector kernel, with the weight resident in its kernel).
      */
     test('model-sized and matrix-vector shapes', async () => {
       for (const [B, M, K, N] of [[1, 67, 3072, 65], [1, 64, 768, 96], [1, 1, 768, 2304], [1, 3, 3072, 768], [1, 2, 768, 77]]) {

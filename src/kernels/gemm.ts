@@ -3,8 +3,8 @@
  *
  *     C[z, m, n] = Σ_k A(z, m, k) · B(z, k, n)  (+ bias[n])
  *
- * with A(z, m, k) = a.data[a.offset + z·a.sz + m·a.sm + k·a.sk] and
- * B(z, k, n) = b.data[b.offset + z·b.sz + k·b.sk + n·b.sn], cut into tiles that
+ * with A(z, m, k) = a.data[a.offset + z·a.sz + m·a.si + k·a.sj] and
+ * B(z, k, n) = b.data[b.offset + z·b.sz + k·b.si + n·b.sj], cut into tiles that
  * each run as one gpu.js kernel launch (kernel sources in {@link ./sources.ts}).
  *
  * ## Which kernel
@@ -37,10 +37,11 @@
  * The fast kernels compute whole blocks: 4 rows per thread, and 4 columns per SIMD
  * step (the column count is rounded up to a multiple of 4 so that every row is
  * whole quads: gpu.js's workers fall back to scalar code for a whole launch
- * otherwise). The extra rows and columns read up to 3 rows/columns past the
- * operand; gpu.js lays a kernel's wasm memory out as `[arguments | output]` plus
- * 1 MiB of slack, so those reads (≤ 3 · 65536 numbers) stay inside it, and their
- * results are dropped when the tile is unpacked.
+ * otherwise). The extra rows and columns read up to 3 row (column) strides past
+ * the operand; gpu.js lays a kernel's wasm memory out as `[arguments | output]`
+ * plus 1 MiB of slack, so those reads stay inside it when 3 strides fit the slack
+ * (operands with a larger stride are copied compactly first), and their results
+ * are dropped when the tile is unpacked.
  *
  * @module
  */
@@ -190,6 +191,11 @@ const compiled = new WeakMap<Backend, Map<string, IKernelRunShortcut>>();
 const resident = new WeakMap<ArrayBufferLike, Map<string, IKernelRunShortcut>>();
 /** At most this many ordinary kernels are kept per backend; the least recently used is destroyed. */
 const MAX_KERNELS = 256;
+/** Resident kernels hold a copy of their weight; beyond this many bytes in all, the least recently used is destroyed. */
+const MAX_RESIDENT_BYTES = 2 ** 30;
+/** Resident kernels in least-recently-used order, with what is needed to forget them. */
+const residentLru = new Map<IKernelRunShortcut, { readonly bytes: number; readonly buffer: ArrayBufferLike; readonly key: string }>();
+let residentBytes = 0;
 
 /** Number of kernels compiled so far on a backend (for the benchmark's report). */
 export function compiledKernelCount(be: Backend): number {
@@ -245,7 +251,18 @@ function getKernel(be: Backend, L: Launch): IKernelRunShortcut {
     if (kernel === undefined) {
       kernel = createKernel(be, L);
       perBuffer.set(key, kernel);
+      residentBytes += b.data.byteLength;
+      while (residentBytes > MAX_RESIDENT_BYTES && residentLru.size > 0) {
+        const [old, info] = residentLru.entries().next().value as [IKernelRunShortcut, { bytes: number; buffer: ArrayBufferLike; key: string }];
+        residentLru.delete(old);
+        residentBytes -= info.bytes;
+        resident.get(info.buffer)?.delete(info.key);
+        releaseKernel(old);
+      }
+    } else {
+      residentLru.delete(kernel); // refresh its place in the LRU order
     }
+    residentLru.set(kernel, { bytes: b.data.byteLength, buffer: b.data.buffer, key });
     return kernel;
   }
   let cache = compiled.get(be);
@@ -280,8 +297,32 @@ interface Destination {
   readonly accumulate: boolean;
 }
 
-/** gpu.js splits a webasm launch across its workers only from this many output cells on. */
-const THREADED_CELLS = 4096;
+/**
+ * Writes (or adds) the output of a 4-rows-per-thread launch into C: cell (z, mb, n)
+ * holds rows 4·mb … 4·mb+3 of column n, 4 numbers apart. A separate small function
+ * so that V8 compiles its loops tightly (≈ 1 ns per number instead of ≈ 20 inline).
+ */
+function unpackRows4(flat: Float32Array, tz: number, M: number, N: number, Np: number, out: Float32Array, base: number, zStride: number, rowStride: number, accumulate: boolean): void {
+  const Mq = Math.ceil(M / 4);
+  for (let z = 0; z < tz; z++) {
+    for (let mb = 0; mb < Mq; mb++) {
+      const rows = Math.min(4, M - 4 * mb);
+      for (let r = 0; r < rows; r++) {
+        let src = (z * Mq + mb) * Np * 4 + r;
+        const dst = base + z * zStride + (4 * mb + r) * rowStride;
+        if (accumulate) {
+          for (let n = 0; n < N; n++, src += 4) out[dst + n] += flat[src];
+        } else {
+          for (let n = 0; n < N; n++, src += 4) out[dst + n] = flat[src];
+        }
+      }
+    }
+  }
+}
+
+/** Numbers that a padding row or column may read past its operand (gpu.js leaves 16 pages = 262144 numbers after the output). */
+const SLACK = 200000;
+
 /** A weight tile at least this large is kept resident in its matrix-vector kernel. */
 const RESIDENT_MIN = 65536;
 /** Batched matrix-vector products (attention during generation) round K and N up to this, so that a growing context recompiles once every 32 positions. */
@@ -301,24 +342,13 @@ function padded(o: Operand, nz: number, ni: number, nj: number, pi: number, pj: 
   return { data: out, offset: 0, sz: nz > 1 ? pi * pj : 0, si: pj, sj: 1 };
 }
 
-/** The number of K chunks that lets a small matrix-vector launch use the worker pool (1: none). */
-function kSplit(be: Backend, cells: number, K: number): number {
-  if (!be.asyncMode || be.name !== 'webasm' || cells >= THREADED_CELLS) return 1;
-  const want = Math.ceil(THREADED_CELLS / cells);
-  for (let S = want; S <= 64 && K / S >= 64; S++) if (K % S === 0) return S;
-  return 1;
-}
-
 /**
  * Runs one tile [tz, M, N]·… and writes (or adds) it into its place in C.
  *
- * Matrix-vector tiles (M < 4, the `row` kernel on webasm) get three more tricks,
- * all for generation, where every product has M = 1:
+ * Matrix-vector tiles (M < 4, the `row` kernel on webasm) get two more tricks,
+ * both for generation, where every product has M = 1:
  * - a weight tile (one batch entry, ≥ 65536 numbers) stays resident in its own
  *   kernel instead of being copied into wasm memory at every call;
- * - a launch too small for gpu.js to thread (< 4096 output cells) is split into S
- *   equal chunks of K along the batch axis, so that it runs on every worker, and
- *   the S partial sums are added here in chunk order;
  * - batched tiles (attention scores and values over the growing key/value cache)
  *   are zero-padded to multiples of 32 in K and N, so that their kernels are
  *   compiled once per 32 positions rather than at every token (padding terms are
@@ -340,47 +370,31 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
       }
     }
     const Np = Math.ceil(Nk / 4) * 4;
-    const S = batched ? 1 : kSplit(be, Np * M, K);
     const res = !batched && be.name === 'webasm' && b.data.length >= RESIDENT_MIN;
-    const chunk = K / S;
-    const kernel = getKernel(be, {
-      kind: res ? 'rowResident' : 'row',
-      tz: batched ? tz : S, M, K: chunk, Np,
-      a: S > 1 ? { ...a, sz: chunk * a.sj } : a,
-      b: S > 1 ? { ...b, sz: chunk * b.si } : b,
-    });
+    const kernel = getKernel(be, { kind: res ? 'rowResident' : 'row', tz, M, K, Np, a, b });
     const result = await (kernel as unknown as (...x: Float32Array[]) => unknown)(...(res ? [a.data] : [a.data, b.data]));
-    const flat = recoverFlat(result, S * tz * M * Np);
+    const flat = recoverFlat(result, tz * M * Np);
     for (let z = 0; z < tz; z++) {
       for (let m = 0; m < M; m++) {
+        const src = (z * M + m) * Np;
         const dst = rowOf(z, m);
-        for (let s = 0; s < S; s++) {
-          const src = ((s + z) * M + m) * Np; // s > 0 only when tz = 1
-          if (accumulate || s > 0) for (let n = 0; n < N; n++) out[dst + n] += flat[src + n];
-          else out.set(flat.subarray(src, src + N), dst);
-        }
+        if (accumulate) for (let n = 0; n < N; n++) out[dst + n] += flat[src + n];
+        else out.set(flat.subarray(src, src + N), dst);
       }
     }
     return;
   }
   const Np = kind === 'simple' ? N : Math.ceil(N / 4) * 4;
+  if (kind !== 'simple') {
+    // Padding rows/columns read up to 3 strides past the operand: keep that inside gpu.js's slack.
+    if (M % 4 !== 0 && 3 * a.si > SLACK) a = padded(a, tz, M, K, M, K);
+    if (N % 4 !== 0 && 3 * b.sj > SLACK) b = padded(b, tz, K, N, K, N);
+  }
   const kernel = getKernel(be, { kind, tz, M, K, Np, a, b });
   const result = await (kernel as unknown as (x: Float32Array, y: Float32Array) => unknown)(a.data, b.data);
   if (kind === 'rows4' || kind === 'rows4cpu') {
-    // Output cell (z, mb, n) holds rows 4·mb … 4·mb+3 of column n, 4 numbers apart.
     const Mq = Math.ceil(M / 4);
-    const flat = recoverFlat(result, tz * Mq * Np * 4);
-    for (let z = 0; z < tz; z++) {
-      for (let mb = 0; mb < Mq; mb++) {
-        const rows = Math.min(4, M - 4 * mb);
-        for (let r = 0; r < rows; r++) {
-          let src = (z * Mq + mb) * Np * 4 + r;
-          const dst = rowOf(z, 4 * mb + r);
-          if (accumulate) for (let n = 0; n < N; n++, src += 4) out[dst + n] += flat[src];
-          else for (let n = 0; n < N; n++, src += 4) out[dst + n] = flat[src];
-        }
-      }
-    }
+    unpackRows4(recoverFlat(result, tz * Mq * Np * 4), tz, M, N, Np, out, rowOf(0, 0), d.rows * d.cols, d.cols, accumulate);
     return;
   }
   const flat = recoverFlat(result, tz * M * Np);
@@ -399,24 +413,14 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
 // ---------------------------------------------------------------------------------
 
 /**
- * Whether {@link gemm} cuts the K axis of some cell of this product (into K tiles,
- * or into chunks summed on separate workers). Uncut, every cell is one kernel's
- * sum of its K terms in increasing k, bit-identical to the reference kernels; cut,
- * the partial sums are added in chunk order, which rounds differently.
+ * Whether {@link gemm} cuts the K axis of this product into K tiles. Uncut, every
+ * cell is one kernel's sum of its K terms in increasing k, bit-identical to the
+ * reference kernels; cut, the partial sums of the tiles are added in tile order,
+ * which rounds differently.
  */
 export function cutsK(be: Backend, p: Product): boolean {
   if (p.K === 0 || p.batch * p.M * p.N === 0) return false;
-  const { tm, tk, tn } = tileSizes(p, tileLimits(be));
-  if (tk < p.K) return true;
-  if (p.batch > 1) return false;
-  for (let m0 = 0; m0 < p.M; m0 += tm) {
-    const nm = Math.min(tm, p.M - m0);
-    if (kernelKind(be, nm) !== 'row') continue;
-    for (let n0 = 0; n0 < p.N; n0 += tn) {
-      if (kSplit(be, Math.ceil(Math.min(tn, p.N - n0) / 4) * 4 * nm, p.K) > 1) return true;
-    }
-  }
-  return false;
+  return tileSizes(p, tileLimits(be)).tk < p.K;
 }
 
 /**
