@@ -83,10 +83,8 @@ const copyOf = (src: string): string => {
 };
 
 const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
-/** The release's shapes file: in `shared/` inside the checkout or next to it. */
-const REAL_SHAPES = [join(import.meta.dirname, '..', 'shared'), join(import.meta.dirname, '..', '..', 'shared')]
-  .map((d) => join(d, 'gpt1-vocab', 'params_shapes.json'))
-  .find((p) => existsSync(p)) ?? 'shared/gpt1-vocab/params_shapes.json';
+/** The release's shapes file, shipped with the vocabulary (a byte-for-byte copy of the release's `model/params_shapes.json`). */
+const REAL_SHAPES = join(import.meta.dirname, '..', 'vocab', 'params_shapes.json');
 
 describe('the real release: params_shapes.json of openai/finetune-transformer-lm', { skip: existsSync(REAL_SHAPES) ? false : `${REAL_SHAPES} not present` }, () => {
   test('its 146 shapes give exactly the GPT-1 config (n_head 12 by default)', () => {
