@@ -383,7 +383,7 @@ describe('gpt1 generate', () => {
 });
 
 describe('gpt1 verify', () => {
-  test("the release's shapes: paramShapes(GPT1) is the release params_shapes.json, 116,534,784 parameters", (t) => {
+  test("the release's shapes: paramShapes(GPT1) is the release params_shapes.json, 116,534,784 parameters", () => {
     const shipped = join(ROOT, 'vocab', 'params_shapes.json'); // a byte-for-byte copy of the release's file
     assert.equal(RELEASE.paramCount, countParams(GPT1));
     assert.equal(countParams(GPT1), 116_534_784);
