@@ -5,7 +5,10 @@
  *
  *     npx tsx bench/wasm-trace.ts [simple|fast|all]
  *
- * Used for bench/NOTES.md: it shows what one inner-loop iteration costs.
+ * Used for bench/NOTES.md: it shows what one inner-loop iteration costs (every
+ * index computed in f32 and truncated per read; SIMD reads of B as 4-load gathers).
+ * For the x86 code V8 makes of it: `node --no-liftoff --print-wasm-code --import tsx
+ * bench/wasm-trace.ts fast`.
  * @module
  */
 import { createRequire } from 'node:module';
@@ -52,13 +55,17 @@ export function pretty(ops: string[]): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  const { kernelRows4, kernelSimple } = await import('../src/kernels/sources.ts');
   const M = 8, K = 16, N = 8;
   const a = new Float32Array(M * K), b = new Float32Array(K * N);
-  const simple = function (this: any, a: number[], b: number[]) {
-    let sum = 0;
-    for (let k = 0; k < this.constants.K; k++) sum += a[this.thread.y * this.constants.K + k] * b[k * this.constants.N + this.thread.x];
-    return sum;
-  };
-  console.log('--- simple kernel, kernel_simd ---');
-  console.log(pretty(trace(simple, { output: [N, M], constants: { K, N } }, [a, b])));
+  const strides = { K, sAz: 0, sAm: K, sAm2: 2 * K, sAm3: 3 * K, sAm4: 4 * K, sAk: 1, sBz: 0, sBk: N, sBn: 1 };
+  const which = process.argv[2] ?? 'all';
+  if (which === 'simple' || which === 'all') {
+    console.log('--- kernelSimple (one output per thread): kernel_simd ---');
+    console.log(pretty(trace(kernelSimple, { output: [N, M, 1], constants: strides }, [a, b])));
+  }
+  if (which === 'fast' || which === 'all') {
+    console.log('--- kernelRows4 (4 rows per thread, integer running indices): kernel_simd ---');
+    console.log(pretty(trace(kernelRows4, { output: [N, M / 4, 1], constants: strides, strictIntegers: true, returnType: 'Array(4)' }, [a, b])));
+  }
 }

@@ -10,7 +10,7 @@
  * ## Which kernel
  * | backend | kernel | why |
  * |---|---|---|
- * | webasm | {@link kernelRows4} (M ≥ 4), {@link kernelRow} (M < 4) | 4 rows per thread, integer running indices: ≈ 5× the simple kernel |
+ * | webasm | {@link kernelRows4} (M ≥ 4), {@link kernelRow} / {@link kernelRowResident} (M < 4) | 4 rows per thread, integer running indices: ≈ 5× the simple kernel per core |
  * | cpu | {@link kernelRows4Cpu} | 4 rows per thread in plain JavaScript |
  * | webgpu, headlessgl | {@link kernelSimple} | portable; untested here (no GPU) |
  *
