@@ -5,7 +5,7 @@
  *
  * with A(z, m, k) = a.data[a.offset + z·a.sz + m·a.si + k·a.sj] and
  * B(z, k, n) = b.data[b.offset + z·b.sz + k·b.si + n·b.sj], cut into tiles that
- * each run as one gpu.js kernel launch (kernel sources in {@link ./sources.ts}).
+ * each run as one gpu.js kernel launch (kernel sources in `sources.ts`).
  *
  * ## Which kernel
  * | backend | kernel | why |

@@ -25,7 +25,7 @@
  * - the *fast* kernels ({@link kernelRows4}, {@link kernelRow}) on webasm and cpu:
  *   4 rows per thread and integer running indices, same sums in the same order.
  *
- * The first, per-product kernels of this project are kept in {@link ./reference.ts}
+ * The first, per-product kernels of this project are kept in `reference.ts`
  * as the readable definition and as the tests' oracle; `bench/NOTES.md` records what
  * each change measured.
  *

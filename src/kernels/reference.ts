@@ -2,9 +2,9 @@
  * The reference products: the first, straightforward kernels of this project, one
  * per product, kept verbatim as the readable definition of what every product
  * computes and as the oracle of `spec/kernels-fast.spec.ts` (the fast kernels of
- * {@link ./gemm.ts} must give the same bits).
+ * `gemm.ts` must give the same bits).
  *
- * The model does not call these (it calls {@link ./matmul.ts}); they have no tiling,
+ * The model does not call these (it calls `matmul.ts`); they have no tiling,
  * so on a GL backend a product larger than a texture fails here.
  *
  * Every linear map of GPT-1 is one of three products, batched or not:

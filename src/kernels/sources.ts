@@ -5,7 +5,7 @@
  *     C[z, m, n] = Σ_k A[z·sAz + m·sAm + k·sAk] · B[z·sBz + k·sBk + n·sBn]
  *
  * over flat row-major buffers, where the strides (in elements) say how the operands
- * are laid out. One formula covers every product of {@link ./matmul.ts}:
+ * are laid out. One formula covers every product of `matmul.ts`:
  *
  * | product | A layout | sAm | sAk | B layout | sBk | sBn |
  * |---|---|---|---|---|---|---|
