@@ -18,7 +18,8 @@ import type { Command } from './main.ts';
 import { type ParsedFlags, UsageError } from './args.ts';
 import { learnBpe, writeVocab } from '../tokenizer/learn.ts';
 import { loadEncoder } from '../tokenizer/encoder.ts';
-import { QUIET_FLAG, commas, guardOutDir, megabytes, num, progress, str, writeTreeAtomic } from './common.ts';
+import { QUIET_FLAG, commas, guardOutDir, megabytes, num, progress, str } from './common.ts';
+import { writeTreeAtomic } from '../io/atomic.ts';
 
 /** The files of `--data`: the file itself, or every non-hidden file under the directory, sorted by path. */
 export function dataFiles(data: string): string[] {

@@ -9,14 +9,13 @@
  *
  * @module
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, normalize, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { type FlagSpec, type ParsedFlags, UsageError } from './args.ts';
 import { type GPTConfig } from '../config.ts';
 import { type Checkpoint, type CheckpointFormat, detectFormat, loadCheckpoint } from '../checkpoint/index.ts';
 import { hasVocab } from '../checkpoint/common.ts';
-import { type FileContent, recoverDirAtomic, resolveDirAtomic } from '../io/atomic.ts';
+import { resolveDirAtomic } from '../io/atomic.ts';
 import { BACKENDS } from '../kernels/backend.ts';
 import { DEFAULT_VOCAB_DIR, type GptTextEncoder, bpe, decode, loadEncoder, pretokenize } from '../tokenizer/encoder.ts';
 
@@ -307,84 +306,3 @@ export function guardOutDir(cmd: string, out: string, force: boolean, marker?: s
   throw new UsageError(`gpt1 ${cmd}: --out ${out} exists and is not empty; its contents would be replaced: pass --force to do so`);
 }
 
-/** fsync a directory (ignored where directories cannot be opened). */
-function fsyncDir(dir: string): void {
-  let fd: number;
-  try {
-    fd = openSync(dir, 'r');
-  } catch {
-    return;
-  }
-  try {
-    fsyncSync(fd);
-  } catch {
-    // not supported for directories here
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function writeNew(path: string, content: FileContent): void {
-  const chunks = typeof content === 'string' ? [new TextEncoder().encode(content)] : content instanceof Uint8Array ? [content] : content;
-  const fd = openSync(path, 'wx');
-  try {
-    for (const chunk of chunks) {
-      let done = 0;
-      while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
-    }
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * Replaces directory `dir` with one holding exactly `files`, whose names are
- * relative paths that may contain sub-directories (`grads/h.0.ln_1.weight.npy`),
- * atomically: the tree is built in a sibling `.D.tmp-*`, renamed to `.D.new`, and
- * swapped in by `recoverDirAtomic` (the same states as `writeDirAtomic`), so a crash
- * leaves the complete old or the complete new directory. Missing parents of `dir`
- * are created.
- * @throws `dir: cannot write: <reason>` (partial work removed).
- */
-export function writeTreeAtomic(dir: string, files: Readonly<Record<string, FileContent>>): void {
-  for (const rel of Object.keys(files)) {
-    const n = normalize(rel);
-    if (rel === '' || isAbsolute(rel) || n !== rel.replace(/\\/g, '/') || n.split('/').some((s) => s === '..' || s === '.' || s === '') || rel.includes('\0')) {
-      throw new Error(`${dir}: invalid file name ${JSON.stringify(rel)}`);
-    }
-  }
-  const target = resolve(dir);
-  const parent = dirname(target);
-  const name = basename(target);
-  let tmp = '';
-  try {
-    mkdirSync(parent, { recursive: true });
-    if (existsSync(target) && !statSync(target).isDirectory()) throw new Error('exists and is not a directory');
-    recoverDirAtomic(target); // finish any interrupted swap, remove stale builds
-    tmp = join(parent, `.${name}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-    mkdirSync(tmp);
-    const dirs = new Set<string>([tmp]);
-    for (const [rel, content] of Object.entries(files)) {
-      const path = join(tmp, rel);
-      const sub = dirname(path);
-      if (!dirs.has(sub)) {
-        mkdirSync(sub, { recursive: true });
-        dirs.add(sub);
-      }
-      writeNew(path, content);
-    }
-    for (const d of [...dirs].sort((a, b) => b.length - a.length)) fsyncDir(d);
-    renameSync(tmp, join(parent, `.${name}.new`)); // complete: from here on the new version wins
-    fsyncDir(parent);
-    tmp = '';
-  } catch (e) {
-    if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
-    throw new Error(`${dir}: cannot write: ${(e as Error).message}`);
-  }
-  try {
-    recoverDirAtomic(target); // D → .D.old, .D.new → D, .D.old removed
-  } catch (e) {
-    throw new Error(`${dir}: cannot write: ${(e as Error).message} (run the command again to finish the swap)`);
-  }
-}

@@ -29,10 +29,10 @@ import { lmLoss } from '../model/objectives.ts';
 import { type Params, paramShapes } from '../params.ts';
 import { type Tensor, tensor } from '../tensor.ts';
 import { encodeNpyChunks } from '../io/npy.ts';
-import { type FileContent } from '../io/atomic.ts';
+import { type FileContent, writeTreeAtomic } from '../io/atomic.ts';
 import { heatmap } from '../report/svg.ts';
 import {
-  MODEL_FLAGS, type VocabLookup, applyBackendFlag, encodeText, findVocab, guardOutDir, loadModel, num, parseIds, progress, requireVocab, str, tokenLabels, writeTreeAtomic,
+  MODEL_FLAGS, type VocabLookup, applyBackendFlag, encodeText, findVocab, guardOutDir, loadModel, num, parseIds, progress, requireVocab, str, tokenLabels,
 } from './common.ts';
 
 /** The marker file of a dump directory (an existing dump may be replaced without --force). */

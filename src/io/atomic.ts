@@ -31,7 +31,7 @@
  * @module
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /** What a file may be given as: bytes, UTF-8 text, or byte chunks written one after the other (no concatenation). */
@@ -188,5 +188,56 @@ export function writeDirAtomic(dir: string, files: Readonly<Record<string, FileC
     fsyncDir(parent);
   } catch (e) {
     throw new Error(`${dir}: cannot write: ${(e as Error).message} (run recoverDirAtomic to finish the swap)`);
+  }
+}
+
+/**
+ * Replaces directory `dir` with one holding exactly `files`, whose names are
+ * relative paths that may contain sub-directories (`grads/h.0.ln_1.weight.npy`),
+ * atomically: the tree is built in a sibling `.D.tmp-*`, renamed to `.D.new`, and
+ * swapped in by `recoverDirAtomic` (the same states as `writeDirAtomic`), so a crash
+ * leaves the complete old or the complete new directory. Missing parents of `dir`
+ * are created.
+ * @throws `dir: cannot write: <reason>` (partial work removed).
+ */
+export function writeTreeAtomic(dir: string, files: Readonly<Record<string, FileContent>>): void {
+  for (const rel of Object.keys(files)) {
+    const n = normalize(rel);
+    if (rel === '' || isAbsolute(rel) || n !== rel.replace(/\\/g, '/') || n.split('/').some((s) => s === '..' || s === '.' || s === '') || rel.includes('\0')) {
+      throw new Error(`${dir}: invalid file name ${JSON.stringify(rel)}`);
+    }
+  }
+  const target = resolve(dir);
+  const parent = dirname(target);
+  const name = basename(target);
+  let tmp = '';
+  try {
+    mkdirSync(parent, { recursive: true });
+    if (existsSync(target) && !statSync(target).isDirectory()) throw new Error('exists and is not a directory');
+    recoverDirAtomic(target); // finish any interrupted swap, remove stale builds
+    tmp = join(parent, `.${name}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    mkdirSync(tmp);
+    const dirs = new Set<string>([tmp]);
+    for (const [rel, content] of Object.entries(files)) {
+      const path = join(tmp, rel);
+      const sub = dirname(path);
+      if (!dirs.has(sub)) {
+        mkdirSync(sub, { recursive: true });
+        dirs.add(sub);
+      }
+      writeNewFile(path, content);
+    }
+    for (const d of [...dirs].sort((a, b) => b.length - a.length)) fsyncDir(d);
+    renameSync(tmp, join(parent, `.${name}.new`)); // complete: from here on the new version wins
+    fsyncDir(parent);
+    tmp = '';
+  } catch (e) {
+    if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
+    throw new Error(`${dir}: cannot write: ${(e as Error).message}`);
+  }
+  try {
+    recoverDirAtomic(target); // D → .D.old, .D.new → D, .D.old removed
+  } catch (e) {
+    throw new Error(`${dir}: cannot write: ${(e as Error).message} (run the command again to finish the swap)`);
   }
 }
