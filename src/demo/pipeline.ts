@@ -186,9 +186,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResults> {
   // 4. Samples from the language model -----------------------------------------
   log(`\n[4/6] samples from the pre-trained model (temperature 0.8, top-k 20)`);
   const samples: { prompt: string; text: string }[] = [];
-  for (const prompt of PROMPTS[o.task].slice(0, p.samples)) {
+  for (const [i, prompt] of PROMPTS[o.task].slice(0, p.samples).entries()) {
     const ids = encode(enc, prompt);
-    const out = await generateIds(pre.params, config, ids, { maxTokens: Math.min(p.sampleTokens, config.n_ctx - ids.length), temperature: 0.8, topK: 20, seed: o.seed });
+    // One sampling stream per prompt, so that a weak model's samples do not all share the same draws.
+    const out = await generateIds(pre.params, config, ids, { maxTokens: Math.min(p.sampleTokens, config.n_ctx - ids.length), temperature: 0.8, topK: 20, seed: o.seed + i });
     const text = decode(enc, [...ids, ...out]);
     samples.push({ prompt, text });
     log(`      > ${text}`);
