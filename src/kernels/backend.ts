@@ -14,6 +14,7 @@
  *
  * `GPT1_BACKEND=<name>` (or the CLI's `--backend <name>`, which sets it) forces one;
  * forcing a backend that cannot start is an error, never a silent fallback.
+ * `GPT1_THREADS=0` keeps `webasm` on the calling thread (no worker pool).
  *
  * The chosen `GPU` instance and the kernels compiled on it are module-level caches:
  * they memoise compilation, never results, so they do not make any model function
@@ -65,7 +66,7 @@ export async function unavailableReason(name: BackendName): Promise<string | und
 /** Creates the `GPU` instance for a backend that is known to be available. */
 function instantiate(name: BackendName, reason: string): Backend {
   // webasm only uses its worker threads under the async contract; webgpu is always async.
-  const asyncMode = name === 'webasm' || name === 'webgpu';
+  const asyncMode = (name === 'webasm' && process.env.GPT1_THREADS !== '0') || name === 'webgpu';
   return { name, gpu: new GPU({ mode: name }), asyncMode, reason };
 }
 

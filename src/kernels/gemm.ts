@@ -302,10 +302,10 @@ interface Destination {
  * holds rows 4·mb … 4·mb+3 of column n, 4 numbers apart. A separate small function
  * so that V8 compiles its loops tightly (≈ 1 ns per number instead of ≈ 20 inline).
  */
-function unpackRows4(flat: Float32Array, tz: number, M: number, N: number, Np: number, out: Float32Array, base: number, zStride: number, rowStride: number, accumulate: boolean): void {
-  const Mq = Math.ceil(M / 4);
+function unpackRows4(flat: Float32Array, tz: number, Mk: number, M: number, N: number, Np: number, out: Float32Array, base: number, zStride: number, rowStride: number, accumulate: boolean): void {
+  const Mq = Math.ceil(Mk / 4); // row quads the kernel computed; only the first M rows are kept
   for (let z = 0; z < tz; z++) {
-    for (let mb = 0; mb < Mq; mb++) {
+    for (let mb = 0; 4 * mb < M; mb++) {
       const rows = Math.min(4, M - 4 * mb);
       for (let r = 0; r < rows; r++) {
         let src = (z * Mq + mb) * Np * 4 + r;
@@ -327,6 +327,14 @@ const SLACK = 200000;
 const RESIDENT_MIN = 65536;
 /** Batched matrix-vector products (attention during generation) round K and N up to this, so that a growing context recompiles once every 32 positions. */
 const BUCKET = 32;
+
+/** The kernel sizes of small dimensions: a dimension ≤ 512 is rounded up to the next of these. */
+const DIM_BUCKETS = [4, 8, 16, 32, 48, 64, 96, 128, 192, 256, 384, 512];
+
+/** A dimension as a kernel computes it: small ones rounded up to a bucket, large ones (model widths, vocabularies) as they are. */
+function bucketDim(n: number): number {
+  return DIM_BUCKETS.find((b) => b >= n) ?? n;
+}
 
 /** A zero-padded compact copy of operand o, extent (nz, ni, nj) → (nz, pi, pj). */
 function padded(o: Operand, nz: number, ni: number, nj: number, pi: number, pj: number): Operand {
@@ -384,23 +392,30 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
     }
     return;
   }
-  const Np = kind === 'simple' ? N : Math.ceil(N / 4) * 4;
+  // Sequence lengths vary from call to call, and every distinct shape would compile
+  // its own kernels; small dimensions are rounded up to a few sizes by zero padding
+  // (padded rows and columns are computed and dropped; padded k terms are 0·0 and
+  // add exactly 0), so a run over many lengths reuses a few dozen kernels.
+  const [Mk, Kk, Nk] = [bucketDim(M), bucketDim(K), bucketDim(N)]; // the kernel's extents
+  if (Mk !== M || Kk !== K) a = padded(a, tz, M, K, Mk, Kk);
+  if (Kk !== K || Nk !== N) b = padded(b, tz, K, N, Kk, Nk);
+  const Np = kind === 'simple' ? Nk : Math.ceil(Nk / 4) * 4;
   if (kind !== 'simple') {
     // Padding rows/columns read up to 3 strides past the operand: keep that inside gpu.js's slack.
-    if (M % 4 !== 0 && 3 * a.si > SLACK) a = padded(a, tz, M, K, M, K);
-    if (N % 4 !== 0 && 3 * b.sj > SLACK) b = padded(b, tz, K, N, K, N);
+    if (Mk % 4 !== 0 && 3 * a.si > SLACK) a = padded(a, tz, Mk, Kk, Mk, Kk);
+    if (Nk % 4 !== 0 && 3 * b.sj > SLACK) b = padded(b, tz, Kk, Nk, Kk, Nk);
   }
-  const kernel = getKernel(be, { kind, tz, M, K, Np, a, b });
+  const kernel = getKernel(be, { kind, tz, M: Mk, K: Kk, Np, a, b });
   const result = await (kernel as unknown as (x: Float32Array, y: Float32Array) => unknown)(a.data, b.data);
   if (kind === 'rows4' || kind === 'rows4cpu') {
-    const Mq = Math.ceil(M / 4);
-    unpackRows4(recoverFlat(result, tz * Mq * Np * 4), tz, M, N, Np, out, rowOf(0, 0), d.rows * d.cols, d.cols, accumulate);
+    const Mq = Math.ceil(Mk / 4);
+    unpackRows4(recoverFlat(result, tz * Mq * Np * 4), tz, Mk, M, N, Np, out, rowOf(0, 0), d.rows * d.cols, d.cols, accumulate);
     return;
   }
-  const flat = recoverFlat(result, tz * M * Np);
+  const flat = recoverFlat(result, tz * Mk * Np);
   for (let z = 0; z < tz; z++) {
     for (let m = 0; m < M; m++) {
-      const src = (z * M + m) * Np;
+      const src = (z * Mk + m) * Np;
       const dst = rowOf(z, m);
       if (accumulate) for (let n = 0; n < N; n++) out[dst + n] += flat[src + n];
       else out.set(flat.subarray(src, src + N), dst);
