@@ -15,16 +15,8 @@ import { recoverDirAtomic, resolveDirAtomic, writeDirAtomic, writeFileAtomic } f
 import { convertCheckpoint, detectFormat, loadCheckpoint, saveHF, saveOriginal } from '../src/checkpoint/index.ts';
 import { arraySplitSizes, configFromOriginalShapes, encodeParamsShapes, originalLayout } from '../src/checkpoint/original.ts';
 import { hfConfigJson } from '../src/checkpoint/hf.ts';
+import { throwsMessage } from './helpers.ts';
 
-/** Asserts that `fn` throws an Error whose message matches `re` and is one line. */
-function throwsMessage(fn: () => unknown, re: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof Error);
-    assert.match(e.message, re);
-    assert.ok(!e.message.includes('\n'), `multi-line message: ${e.message}`);
-    return true;
-  });
-}
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const root = mkdtempSync(join(tmpdir(), 'gpt1-ckpt-'));

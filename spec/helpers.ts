@@ -243,6 +243,16 @@ export async function assertPure<R>(what: string, args: readonly unknown[], fn: 
  * Asserts that `fn` throws (or rejects with) an Error whose message is one line and
  * contains every string of `parts`.
  */
+/** Asserts that `fn` throws an Error whose message matches `re` and is one line. */
+export function throwsMessage(fn: () => unknown, re: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof Error);
+    assert.match(e.message, re);
+    assert.ok(!e.message.includes('\n'), `multi-line message: ${e.message}`);
+    return true;
+  });
+}
+
 export async function assertOneLineError(fn: () => unknown, parts: readonly string[]): Promise<string> {
   let message: string | undefined;
   try {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { decodeNpy, encodeNpy, encodeNpyHeader, float16ToNumber, parseNpyHeader, readNpy, readNpyHeader } from '../src/io/npy.ts';
 import { fromArray, tensor } from '../src/tensor.ts';
+import { throwsMessage } from './helpers.ts';
 
 const latin1 = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
 const bytes = (...parts: (string | number[] | Uint8Array)[]): Uint8Array =>
@@ -19,15 +20,6 @@ function npyFile(major: number, dict: string, data: number[]): Uint8Array {
   return bytes('\x93NUMPY', [major, 0], lenBytes, dict, data);
 }
 
-/** Asserts that `fn` throws an Error whose message matches `re` and is one line. */
-function throwsMessage(fn: () => unknown, re: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof Error);
-    assert.match(e.message, re);
-    assert.ok(!e.message.includes('\n'), `multi-line message: ${e.message}`);
-    return true;
-  });
-}
 
 const bits = (a: Float32Array): number[] => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
 

@@ -9,16 +9,8 @@ import {
   readSafetensorsElements, readSafetensorsHeader, readSafetensorsTensor,
 } from '../src/io/safetensors.ts';
 import { type Tensor, fromArray, tensor } from '../src/tensor.ts';
+import { throwsMessage } from './helpers.ts';
 
-/** Asserts that `fn` throws an Error whose message matches `re` and is one line. */
-function throwsMessage(fn: () => unknown, re: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof Error);
-    assert.match(e.message, re);
-    assert.ok(!e.message.includes('\n'), `multi-line message: ${e.message}`);
-    return true;
-  });
-}
 
 const u64le = (n: number): number[] => {
   const b = new Uint8Array(8);
