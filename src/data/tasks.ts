@@ -451,6 +451,7 @@ export function buildWordNetTask(synsets: readonly Synset[], options: WordNetTas
   for (const split of SPLIT_ORDER) splits[split] = draw(sizes[split]);
 
   // Pre-training: glosses of all other synsets that share no lemma with a labelled word.
+  const heldDefinitions = [...new Set(SPLIT_ORDER.flatMap((split) => splits[split].flatMap((e) => e.choices)))];
   const notHeld = synsets.filter((s) => !used.has(s));
   const rest = notHeld.filter((s) => !s.lemmas.some((l) => usedLemmas.has(l.toLowerCase())));
   const [restOrder] = shuffle(fork(root, 'wordnet:pretrain'), rest);
@@ -458,7 +459,9 @@ export function buildWordNetTask(synsets: readonly Synset[], options: WordNetTas
     restOrder,
     (s) => formatGloss(s, maxLemmas),
     options.pretrainChars ?? QUICK_PRESET.pretrainChars,
-    (doc) => index.matches(doc),
+    // A short definition (three words, say) can stand verbatim inside another gloss
+    // without being a near-duplicate of it: such documents are dropped too.
+    (doc) => index.matches(doc) || heldDefinitions.some((d) => doc.includes(d)),
   );
 
   const counts = (xs: readonly MultipleChoiceExample[]) => countLabels(xs.map((x) => x.label), k);
