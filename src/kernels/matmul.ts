@@ -36,18 +36,11 @@
 import { type Backend, backend } from './backend.ts';
 import { type Operand, gemm } from './gemm.ts';
 import { type Tensor, showShape, tensor } from '../tensor.ts';
+import { productDims } from './shapes.ts';
 // for the {@link} references above
 import type { kernelRow, kernelRows4, kernelSimple } from './sources.ts';
 
 export type { kernelRow, kernelRows4, kernelSimple };
-
-function rank(t: Tensor, r: number, op: string, which: string): void {
-  if (t.shape.length !== r) throw new Error(`${op}: ${which} must have rank ${r}, got shape ${showShape(t.shape)}`);
-}
-
-function agree(x: number, y: number, op: string, a: Tensor, b: Tensor): void {
-  if (x !== y) throw new Error(`${op}: inner dimensions disagree for ${showShape(a.shape)} and ${showShape(b.shape)}`);
-}
 
 /** Operand over a flat buffer with strides (batch, first index, second index). */
 function op(data: Float32Array, sz: number, si: number, sj: number): Operand {
@@ -67,11 +60,7 @@ function op(data: Float32Array, sz: number, si: number, sj: number): Operand {
  * @returns [M, N]
  */
 export async function matmul(a: Tensor, b: Tensor, bias?: Tensor, be?: Backend): Promise<Tensor> {
-  rank(a, 2, 'matmul', 'A');
-  rank(b, 2, 'matmul', 'B');
-  const [M, K] = a.shape;
-  const [K2, N] = b.shape;
-  agree(K, K2, 'matmul', a, b);
+  const { M, K, N } = productDims('matmul', a, b, 'NN');
   if (bias !== undefined && (bias.shape.length !== 1 || bias.shape[0] !== N)) {
     throw new Error(`matmul: bias has shape ${showShape(bias.shape)}, expected [${N}]`);
   }
@@ -86,11 +75,7 @@ export async function matmul(a: Tensor, b: Tensor, bias?: Tensor, be?: Backend):
  * @returns [M, N]
  */
 export async function matmulNT(a: Tensor, b: Tensor, be?: Backend): Promise<Tensor> {
-  rank(a, 2, 'matmulNT', 'A');
-  rank(b, 2, 'matmulNT', 'B');
-  const [M, K] = a.shape;
-  const [N, K2] = b.shape;
-  agree(K, K2, 'matmulNT', a, b);
+  const { M, K, N } = productDims('matmulNT', a, b, 'NT');
   return tensor([M, N], await gemm(be ?? (await backend()), { batch: 1, M, K, N, a: op(a.data, 0, K, 1), b: op(b.data, 0, 1, K) }));
 }
 
@@ -101,43 +86,24 @@ export async function matmulNT(a: Tensor, b: Tensor, be?: Backend): Promise<Tens
  * @returns [M, N]
  */
 export async function matmulTN(a: Tensor, b: Tensor, be?: Backend): Promise<Tensor> {
-  rank(a, 2, 'matmulTN', 'A');
-  rank(b, 2, 'matmulTN', 'B');
-  const [K, M] = a.shape;
-  const [K2, N] = b.shape;
-  agree(K, K2, 'matmulTN', a, b);
+  const { M, K, N } = productDims('matmulTN', a, b, 'TN');
   return tensor([M, N], await gemm(be ?? (await backend()), { batch: 1, M, K, N, a: op(a.data, 0, 1, M), b: op(b.data, 0, N, 1) }));
 }
 
 /** Batched C[z] = A[z]·B[z]: [B, M, K]·[B, K, N] → [B, M, N]. */
 export async function bmm(a: Tensor, b: Tensor, be?: Backend): Promise<Tensor> {
-  rank(a, 3, 'bmm', 'A');
-  rank(b, 3, 'bmm', 'B');
-  const [B, M, K] = a.shape;
-  const [B2, K2, N] = b.shape;
-  agree(B, B2, 'bmm', a, b);
-  agree(K, K2, 'bmm', a, b);
+  const { B, M, K, N } = productDims('bmm', a, b, 'NN', true);
   return tensor([B, M, N], await gemm(be ?? (await backend()), { batch: B, M, K, N, a: op(a.data, M * K, K, 1), b: op(b.data, K * N, N, 1) }));
 }
 
 /** Batched C[z] = A[z]·B[z]ᵀ: [B, M, K]·[B, N, K] → [B, M, N]. */
 export async function bmmNT(a: Tensor, b: Tensor, be?: Backend): Promise<Tensor> {
-  rank(a, 3, 'bmmNT', 'A');
-  rank(b, 3, 'bmmNT', 'B');
-  const [B, M, K] = a.shape;
-  const [B2, N, K2] = b.shape;
-  agree(B, B2, 'bmmNT', a, b);
-  agree(K, K2, 'bmmNT', a, b);
+  const { B, M, K, N } = productDims('bmmNT', a, b, 'NT', true);
   return tensor([B, M, N], await gemm(be ?? (await backend()), { batch: B, M, K, N, a: op(a.data, M * K, K, 1), b: op(b.data, N * K, 1, K) }));
 }
 
 /** Batched C[z] = A[z]ᵀ·B[z]: [B, K, M]·[B, K, N] → [B, M, N]. */
 export async function bmmTN(a: Tensor, b: Tensor, be?: Backend): Promise<Tensor> {
-  rank(a, 3, 'bmmTN', 'A');
-  rank(b, 3, 'bmmTN', 'B');
-  const [B, K, M] = a.shape;
-  const [B2, K2, N] = b.shape;
-  agree(B, B2, 'bmmTN', a, b);
-  agree(K, K2, 'bmmTN', a, b);
+  const { B, M, K, N } = productDims('bmmTN', a, b, 'TN', true);
   return tensor([B, M, N], await gemm(be ?? (await backend()), { batch: B, M, K, N, a: op(a.data, K * M, 1, M), b: op(b.data, K * N, N, 1) }));
 }

@@ -36,6 +36,7 @@
 import type { IKernelRunShortcut } from 'gpu.js';
 import { type Backend, backend } from './backend.ts';
 import { type Tensor, showShape, tensor } from '../tensor.ts';
+import { productDims } from './shapes.ts';
 
 // ---------------------------------------------------------------------------------
 // Kernel sources. `this` is gpu.js's kernel context; the functions are never called
@@ -198,14 +199,6 @@ async function launch(be: Backend, name: KernelName, dims: { B: number; M: numbe
   return flatten(result, total);
 }
 
-function rank(t: Tensor, r: number, op: string, which: string): void {
-  if (t.shape.length !== r) throw new Error(`${op}: ${which} must have rank ${r}, got shape ${showShape(t.shape)}`);
-}
-
-function agree(x: number, y: number, op: string, a: Tensor, b: Tensor): void {
-  if (x !== y) throw new Error(`${op}: inner dimensions disagree for ${showShape(a.shape)} and ${showShape(b.shape)}`);
-}
-
 // ---------------------------------------------------------------------------------
 // The products. Each takes an optional backend (tests pass one explicitly); the
 // default is the process backend chosen by `backend()`.
@@ -219,11 +212,7 @@ function agree(x: number, y: number, op: string, a: Tensor, b: Tensor): void {
  * @returns [M, N]
  */
 export async function referenceMatmul(a: Tensor, b: Tensor, bias?: Tensor, be?: Backend): Promise<Tensor> {
-  rank(a, 2, 'matmul', 'A');
-  rank(b, 2, 'matmul', 'B');
-  const [M, K] = a.shape;
-  const [K2, N] = b.shape;
-  agree(K, K2, 'matmul', a, b);
+  const { M, K, N } = productDims('matmul', a, b, 'NN');
   const dims = { B: 1, M, K, N };
   if (bias === undefined) return tensor([M, N], await launch(be ?? (await backend()), 'AB', dims, [a.data, b.data]));
   if (bias.shape.length !== 1 || bias.shape[0] !== N) throw new Error(`matmul: bias has shape ${showShape(bias.shape)}, expected [${N}]`);
@@ -238,11 +227,7 @@ export async function referenceMatmul(a: Tensor, b: Tensor, bias?: Tensor, be?: 
  * @returns [M, N]
  */
 export async function referenceMatmulNT(a: Tensor, b: Tensor, be?: Backend): Promise<Tensor> {
-  rank(a, 2, 'matmulNT', 'A');
-  rank(b, 2, 'matmulNT', 'B');
-  const [M, K] = a.shape;
-  const [N, K2] = b.shape;
-  agree(K, K2, 'matmulNT', a, b);
+  const { M, K, N } = productDims('matmulNT', a, b, 'NT');
   return tensor([M, N], await launch(be ?? (await backend()), 'ABt', { B: 1, M, K, N }, [a.data, b.data]));
 }
 
@@ -253,44 +238,25 @@ export async function referenceMatmulNT(a: Tensor, b: Tensor, be?: Backend): Pro
  * @returns [M, N]
  */
 export async function referenceMatmulTN(a: Tensor, b: Tensor, be?: Backend): Promise<Tensor> {
-  rank(a, 2, 'matmulTN', 'A');
-  rank(b, 2, 'matmulTN', 'B');
-  const [K, M] = a.shape;
-  const [K2, N] = b.shape;
-  agree(K, K2, 'matmulTN', a, b);
+  const { M, K, N } = productDims('matmulTN', a, b, 'TN');
   return tensor([M, N], await launch(be ?? (await backend()), 'AtB', { B: 1, M, K, N }, [a.data, b.data]));
 }
 
 /** Batched C[z] = A[z]·B[z]: [B, M, K]·[B, K, N] → [B, M, N]. */
 export async function referenceBmm(a: Tensor, b: Tensor, be?: Backend): Promise<Tensor> {
-  rank(a, 3, 'bmm', 'A');
-  rank(b, 3, 'bmm', 'B');
-  const [B, M, K] = a.shape;
-  const [B2, K2, N] = b.shape;
-  agree(B, B2, 'bmm', a, b);
-  agree(K, K2, 'bmm', a, b);
+  const { B, M, K, N } = productDims('bmm', a, b, 'NN', true);
   return tensor([B, M, N], await launch(be ?? (await backend()), 'BatchAB', { B, M, K, N }, [a.data, b.data]));
 }
 
 /** Batched C[z] = A[z]·B[z]ᵀ: [B, M, K]·[B, N, K] → [B, M, N]. */
 export async function referenceBmmNT(a: Tensor, b: Tensor, be?: Backend): Promise<Tensor> {
-  rank(a, 3, 'bmmNT', 'A');
-  rank(b, 3, 'bmmNT', 'B');
-  const [B, M, K] = a.shape;
-  const [B2, N, K2] = b.shape;
-  agree(B, B2, 'bmmNT', a, b);
-  agree(K, K2, 'bmmNT', a, b);
+  const { B, M, K, N } = productDims('bmmNT', a, b, 'NT', true);
   return tensor([B, M, N], await launch(be ?? (await backend()), 'BatchABt', { B, M, K, N }, [a.data, b.data]));
 }
 
 /** Batched C[z] = A[z]ᵀ·B[z]: [B, K, M]·[B, K, N] → [B, M, N]. */
 export async function referenceBmmTN(a: Tensor, b: Tensor, be?: Backend): Promise<Tensor> {
-  rank(a, 3, 'bmmTN', 'A');
-  rank(b, 3, 'bmmTN', 'B');
-  const [B, K, M] = a.shape;
-  const [B2, K2, N] = b.shape;
-  agree(B, B2, 'bmmTN', a, b);
-  agree(K, K2, 'bmmTN', a, b);
+  const { B, M, K, N } = productDims('bmmTN', a, b, 'TN', true);
   return tensor([B, M, N], await launch(be ?? (await backend()), 'BatchAtB', { B, M, K, N }, [a.data, b.data]));
 }
 
