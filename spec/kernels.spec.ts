@@ -3,12 +3,14 @@
  * float64 reference, on every gpu.js backend that starts on this machine.
  *
  * A backend that cannot start is reported as a skipped test carrying the reason
- * (never a silent pass).
+ * (never a silent pass). A software GPU (SwiftShader, llvmpipe) is slow: this file
+ * runs it only when `GPT1_BACKEND` names it, as `spec/gpu-backends.spec.ts` does,
+ * in a child process; with `GPT1_BACKEND` set, that backend and `cpu` run.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { BACKENDS, type Backend, type BackendName, backendFor, unavailableReason } from '../src/kernels/backend.ts';
+import { type Backend, type BackendName, backendFor, probeBackend } from '../src/kernels/backend.ts';
 import { bmm, bmmNT, bmmTN, matmul, matmulNT, matmulTN } from '../src/kernels/matmul.ts';
 import { type Tensor, equal, tensor, zeros } from '../src/tensor.ts';
 import { DISTS, type Dist, assertOneLineError, assertPure, destroyAfterTests, dimArb, productBoundViolation, randomTensor, seedArb } from './helpers.ts';
@@ -20,10 +22,17 @@ import { type ProductKind, refProduct } from './reference.ts';
 
 const started = new Map<BackendName, Backend>();
 const skipped = new Map<BackendName, string>();
+const forced = process.env.GPT1_BACKEND as BackendName | undefined;
+/** The backends of this run: Node's, or the forced one (and cpu, which must always start). */
+const BACKENDS: readonly BackendName[] = forced ? [...new Set([forced, 'cpu' as const])] : ['webgpu', 'headlessgl', 'webasm', 'cpu'];
 for (const name of BACKENDS) {
-  const why = await unavailableReason(name);
-  if (why !== undefined) {
-    skipped.set(name, why);
+  const probe = await probeBackend(name);
+  if (!probe.ok) {
+    skipped.set(name, probe.reason);
+    continue;
+  }
+  if (probe.adapter?.software && name !== forced) {
+    skipped.set(name, `a software GPU (${probe.adapter.name}): spec/gpu-backends.spec.ts runs this file with GPT1_BACKEND=${name}`);
     continue;
   }
   try {

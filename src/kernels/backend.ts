@@ -226,6 +226,13 @@ function isBackendName(s: string): s is BackendName {
   return (BACKENDS as readonly string[]).includes(s);
 }
 
+/** Every candidate backend of this platform with what its probe found, in the order of the automatic choice. */
+export async function surveyBackends(): Promise<{ readonly name: BackendName; readonly probe: Probe }[]> {
+  const out: { name: BackendName; probe: Probe }[] = [];
+  for (const name of candidates()) out.push({ name, probe: await probeBackend(name) });
+  return out;
+}
+
 /**
  * Chooses a backend: the forced one if `forced` is set, otherwise the first
  * candidate that starts on a hardware device (or needs none), skipping software
