@@ -110,8 +110,11 @@ export interface Backend {
    * tiny one to run the GL tiling code on webasm and cpu.
    */
   readonly tiling?: { readonly maxDim: number; readonly maxElements: number };
-  /** `'simple'` runs the simple kernel on every backend (tests); default `'auto'`: the fastest. */
-  readonly kernels?: 'auto' | 'simple';
+  /**
+   * `'simple'` runs the simple kernel, `'cols4'` the GPU kernel, on every backend
+   * (tests); default `'auto'`: the one shaped for the backend (see `gemm.ts`).
+   */
+  readonly kernels?: 'auto' | 'simple' | 'cols4';
 }
 
 /**
