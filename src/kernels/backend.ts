@@ -202,6 +202,9 @@ export async function probeBackend(name: BackendName): Promise<Probe> {
       return probeWebGL(name);
     case 'webgpu':
       try {
+        if (environment.probeWebGPU === undefined && environment.platform === 'node' && (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu === undefined) {
+          return { ok: false, reason: "navigator.gpu is missing: in Node, import src/kernels/node.ts first (it sets up Dawn, the 'webgpu' package)" };
+        }
         return await (environment.probeWebGPU ?? probeNavigatorGPU)();
       } catch (e) {
         return { ok: false, reason: `WebGPU probe failed: ${firstLine(e)}` };
