@@ -22,6 +22,8 @@ import { type ProductKind, refProduct } from './reference.ts';
 
 const started = new Map<BackendName, Backend>();
 const skipped = new Map<BackendName, string>();
+/** Software GPUs: not skipped, run by spec/gpu-backends.spec.ts in a child process. */
+const elsewhere = new Map<BackendName, string>();
 const forced = process.env.GPT1_BACKEND as BackendName | undefined;
 /** The backends of this run: Node's, or the forced one (and cpu, which must always start). */
 const BACKENDS: readonly BackendName[] = forced ? [...new Set([forced, 'cpu' as const])] : ['webgpu', 'headlessgl', 'webasm', 'cpu'];
@@ -32,7 +34,7 @@ for (const name of BACKENDS) {
     continue;
   }
   if (probe.adapter?.software && name !== forced) {
-    skipped.set(name, `a software GPU (${probe.adapter.name}): spec/gpu-backends.spec.ts runs this file with GPT1_BACKEND=${name}`);
+    elsewhere.set(name, `a software GPU (${probe.adapter.name}): spec/gpu-backends.spec.ts runs this file with GPT1_BACKEND=${name}`);
     continue;
   }
   try {
@@ -104,7 +106,7 @@ async function checkCase(p: Product, be: Backend, B: number, M: number, K: numbe
 // Per backend
 // ---------------------------------------------------------------------------------
 
-for (const name of BACKENDS) {
+for (const name of BACKENDS.filter((n) => !elsewhere.has(n))) {
   describe(`kernels on backend ${name}`, () => {
     const be = started.get(name);
     if (be === undefined) {
@@ -247,5 +249,6 @@ describe('kernel shape errors', () => {
 test('backend availability', () => {
   assert.ok(started.has('cpu'), 'the cpu backend must always start');
   for (const [name, why] of skipped) console.log(`# backend ${name} skipped: ${why}`);
+  for (const [name, why] of elsewhere) console.log(`# backend ${name} runs elsewhere: ${why}`);
   console.log(`# backends exercised: ${[...started.keys()].join(', ')}`);
 });
