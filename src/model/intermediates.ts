@@ -3,7 +3,7 @@
  * that a port can localise a mismatch to one line of the block (`gpt1 dump
  * --intermediates`, docs/cli.md, docs/porting.md).
  *
- * Nothing here changes the forward pass or slows it: {@link forward} already keeps
+ * Nothing here changes the forward pass or slows it: `forward` (gpt.ts) already keeps
  * what each block computed (its backward pass needs it), and this module only
  * re-arranges those tensors. Two values the block does not keep are recomputed from
  * kept ones with the same operations, so they are bit-identical to the ones used:
