@@ -39,7 +39,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const MODELS: readonly { name: string; why: string; init: string[]; ids: (nVocab: number) => number[] }[] = [
   {
     name: 'exposing',
-    why: 'tiny, far from uniform (std 0.5: sharp attention, large GELU inputs), embeddings of std 0.003 (the first LayerNorm sees rows of variance near ε), biases and gains spread, 4 heads of width 4, the 3 special tokens, a learned vocabulary, T = n_ctx',
+    why: 'tiny, far from uniform (std 0.5: sharp attention, large GELU inputs), embeddings of std 0.003 and no biases (the first LayerNorm sees rows of variance near ε), LayerNorm gains spread, 4 heads of width 4, the 3 special tokens, a learned vocabulary, T = n_ctx',
     init: ['--n-layer', '2', '--n-embd', '16', '--n-head', '4', '--n-ctx', '8', '--n-special', '3', '--learn-vocab', 'BPE_CORPUS', '--merges', '60',
       '--std', '0.5', '--embd-std', '0.003', '--ln-gain-spread', '0.5', '--seed', '11'],
     // T = n_ctx = 8: _start_, the last ordinary ids, id 0, _delimiter_, _classify_
@@ -83,7 +83,8 @@ async function modelsAndDumps(out: string, corpus: string): Promise<void> {
     const { config } = loadCheckpoint(join(dir, 'original'));
     const ids = m.ids(config.n_vocab);
     writeFileSync(join(dir, 'ids.json'), `${JSON.stringify(ids)}\n`);
-    writeFileSync(join(dir, 'README.md'), `# ${m.name}\n\n${m.why}.\n\nMade by \`gpt1 init ${m.init.join(' ')} --layout original|hf\` (conformance/regenerate.ts).\n`);
+    const shown = m.init.map((a) => (a === 'BPE_CORPUS' ? 'tokenizer/bpe-learn/corpus.txt' : a)).join(' ');
+    writeFileSync(join(dir, 'README.md'), `# ${m.name}\n\n${m.why}.\n\nMade by \`gpt1 init ${shown} --layout original|hf\` (conformance/regenerate.ts).\n`);
     const scratch = mkdtempSync(join(tmpdir(), 'gpt1-pack-dump-'));
     try {
       await gpt1(['dump', '--checkpoint', join(dir, 'original'), '--ids', ids.join(','), '--grads', '--intermediates', '--out', join(scratch, 'd'), '--quiet']);
