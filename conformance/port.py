@@ -5,10 +5,11 @@ deliberate bug.
 
 It reads a checkpoint of the pack (either layout), runs the forward pass with every
 intermediate, the language-model loss and its gradient for every parameter, and
-writes them in the dump layout (docs/cli.md, "The dump format"), so that check.py can
-compare it with the pack:
+writes them in the dump layout (docs/cli.md, "The dump format"); with --train it also
+replays the pack's Adam steps (pretraining, then fine-tuning with L3 on the four
+input transformations). check.py compares all of it with the pack:
 
-    python3 conformance/port.py --out /tmp/port            # every model of the pack
+    python3 conformance/port.py --out /tmp/port --train    # every model of the pack, and train/
     python3 conformance/check.py /tmp/port                 # passes
     python3 conformance/port.py --out /tmp/bad --bug erf-gelu
     python3 conformance/check.py /tmp/bad                  # fails on ffn_act and after
@@ -172,9 +173,8 @@ def block_backward(P, i, c, dh_out, cfg, bugs):
     return dz1 + dqkv @ P[p + 'attn.c_attn.weight'].T, G
 
 
-def run(P, cfg, ids, bugs):
-    """Forward, loss and gradients of the language-model loss for one sequence."""
-    P = {k: np.asarray(v, np.float64) for k, v in P.items()}
+def forward(P, cfg, ids, bugs):
+    """h_0 = W_e[ids] + W_p[:T]; the blocks; logits = h_n·W_eᵀ over every row (the tied head)."""
     T = len(ids)
     We, Wp = P['tokens_embed.weight'], P['positions_embed.weight']
     head = We
@@ -187,26 +187,175 @@ def run(P, cfg, ids, bugs):
         caches.append(c)
         h = c['h']
         hidden.append(h)
-    logits = h @ head.T  # every row: n_vocab + n_special columns
+    return {'ids': list(ids), 'head': head, 'logits': h @ head.T, 'hidden': hidden, 'caches': caches}
+
+
+def lm_loss(logits, ids):
+    """Mean next-token cross-entropy over t = 0 … T−2, and its gradient dL/dlogits."""
+    T = len(ids)
     z = logits - logits.max(-1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
     loss = -np.mean([logp[t, ids[t + 1]] for t in range(T - 1)])
-    # backward of the mean next-token cross-entropy over t = 0 … T−2
-    dlogits = np.exp(logp)
-    dlogits[np.arange(T - 1), ids[1:]] -= 1
-    dlogits[T - 1] = 0
-    dlogits /= T - 1
+    d = np.exp(logp)
+    d[np.arange(T - 1), ids[1:]] -= 1
+    d[T - 1] = 0
+    return loss, d / (T - 1)
+
+
+def backward(P, cfg, f, dlogits, dhidden, bugs):
+    """Gradients of every parameter, from dL/dlogits and dL/dh_n (either may be None)."""
+    ids, hN = f['ids'], f['hidden'][-1]
+    dh = np.zeros_like(hN)
+    if dlogits is not None:
+        dh = dh + dlogits @ f['head']
+    if dhidden is not None:
+        dh = dh + dhidden
     G = {}
-    dh = dlogits @ head
     for i in reversed(range(cfg['n_layer'])):
-        dh, g = block_backward(P, i, caches[i], dh, cfg, bugs)
+        dh, g = block_backward(P, i, f['caches'][i], dh, cfg, bugs)
         G.update(g)
-    dWe = dlogits.T @ h if 'untied-head' not in bugs else np.zeros_like(We)
+    dWe = dlogits.T @ hN if dlogits is not None and 'untied-head' not in bugs else np.zeros_like(P['tokens_embed.weight'])
     np.add.at(dWe, ids, dh)
-    dWp = np.zeros_like(Wp)
-    dWp[:T] = dh
+    dWp = np.zeros_like(P['positions_embed.weight'])
+    dWp[:len(ids)] = dh
     G['tokens_embed.weight'], G['positions_embed.weight'] = dWe, dWp
-    return {'logits': logits, 'hidden': hidden, 'caches': caches, 'loss': loss, 'grads': G}
+    return G
+
+
+def as64(P):
+    return {k: np.asarray(v, np.float64) for k, v in P.items()}
+
+
+def run(P, cfg, ids, bugs):
+    """Forward, loss and gradients of the language-model loss for one sequence."""
+    P = as64(P)
+    f = forward(P, cfg, ids, bugs)
+    loss, dlogits = lm_loss(f['logits'], ids)
+    return {'logits': f['logits'], 'hidden': f['hidden'], 'caches': f['caches'], 'loss': loss, 'grads': backward(P, cfg, f, dlogits, None, bugs)}
+
+
+# ---------------------------------------------------------------- Adam (opt.py) and the fine-tuning objective
+
+SCHEDULES = {
+    'warmup_cosine': lambda x, w: (x / w) if x <= w else 0.5 * (1 + math.cos(math.pi * x)),
+    'warmup_constant': lambda x, w: (x / w) if x <= w else 1.0,
+    'warmup_linear': lambda x, w: ((x / w) if x <= w else 1.0) * (1 - x),
+}
+
+
+def adam(params, grads, state, hp):
+    """One update of the original Adam: clip to the global norm, bias-corrected rate times the schedule, L2 on matrices."""
+    norm = math.sqrt(sum(float((g ** 2).sum()) for g in grads.values()))
+    c = hp['max_grad_norm']
+    factor = c / norm if c > 0 and norm > c else 1.0
+    t = state['t']
+    lrt = hp['lr'] * math.sqrt(1 - hp['b2'] ** (t + 1)) / (1 - hp['b1'] ** (t + 1)) * SCHEDULES[hp['schedule']](t / hp['t_total'], hp['warmup'])
+    out, m, v = {}, {}, {}
+    for k, p in params.items():
+        g = grads[k] * factor
+        m[k] = hp['b1'] * state['m'].get(k, 0) + (1 - hp['b1']) * g
+        v[k] = hp['b2'] * state['v'].get(k, 0) + (1 - hp['b2']) * g * g
+        decay = hp['l2'] * p if (p.ndim > 1 or hp['vector_l2']) and hp['l2'] > 0 else 0
+        out[k] = p - lrt * (m[k] / (np.sqrt(v[k]) + hp['e']) + decay)
+    return out, {'t': t + 1, 'm': m, 'v': v}, norm, lrt
+
+
+def transform(ex, sp, n_ctx):
+    """The input transformations of Figure 1: one token sequence per model run."""
+    start, delim, clf = sp
+    L = n_ctx // 2 - 2
+    pair = lambda a, b: [start] + a[:L] + [delim] + b[:L] + [clf]
+    kind = ex['kind']
+    if kind == 'classification':
+        seqs = [[start] + ex['text'][:n_ctx - 2] + [clf]]
+    elif kind == 'entailment':
+        seqs = [pair(ex['premise'], ex['hypothesis'])]
+    elif kind == 'similarity':
+        seqs = [pair(ex['text1'], ex['text2']), pair(ex['text2'], ex['text1'])]
+    else:
+        seqs = [pair(ex['context'], c) for c in ex['choices']]
+    return [{'ids': s, 'mask': [1] * len(s), 'pool': len(s) - 1} for s in seqs]
+
+
+def finetune_example(P, head, cfg, ex, sp, n_ctx, lm_coef):
+    """L3 = clf_loss + λ·lm_loss of one example, and its gradients (model, classifier)."""
+    seqs = transform(ex, sp, n_ctx)
+    fs = [forward(P, cfg, s['ids'], set()) for s in seqs]
+    pooled = np.stack([f['hidden'][-1][s['pool']] for f, s in zip(fs, seqs)])
+    x = pooled if ex['kind'] == 'multiple-choice' else (pooled.sum(0, keepdims=True) if ex['kind'] == 'similarity' else pooled)
+    scores = (x @ head['clf.weight'] + head['clf.bias']).reshape(-1)
+    z = scores - scores.max()
+    p = np.exp(z) / np.exp(z).sum()
+    clf_loss = -math.log(p[ex['label']])
+    dscores = p.copy()
+    dscores[ex['label']] -= 1
+    dS = dscores.reshape(x.shape[0], -1)
+    hg = {'clf.weight': x.T @ dS, 'clf.bias': dS.sum(0)}
+    dx = dS @ head['clf.weight'].T
+    k = len(seqs)
+    lm, G = 0.0, None
+    for j, (f, s) in enumerate(zip(fs, seqs)):
+        l, dl = lm_loss(f['logits'], s['ids'])
+        lm += l / k
+        dhid = np.zeros_like(f['hidden'][-1])
+        dhid[s['pool']] = dx[j if ex['kind'] == 'multiple-choice' else 0]
+        g = backward(P, cfg, f, dl * lm_coef / k, dhid, set())
+        G = g if G is None else {n: G[n] + g[n] for n in G}
+    return clf_loss + lm_coef * lm, clf_loss, lm, G, hg, seqs
+
+
+def checksums(params):
+    return {k: {'sum': float(p.sum()), 'sum_abs': float(np.abs(p).sum()), 'sum_sq': float((p * p).sum())} for k, p in params.items()}
+
+
+def train(pack, out):
+    """Replays train/pretrain.json and train/finetune-*.json: the same data and hyper-parameters, this port's arithmetic."""
+    cfg, P = load(os.path.join(pack, 'models', 'exposing', 'original'))
+    P = as64(P)
+    pre = json.load(open(os.path.join(pack, 'train', 'pretrain.json')))
+    state = {'t': 0, 'm': {}, 'v': {}}
+    steps = []
+    for batch in pre['batches']:
+        losses, G = [], None
+        for ids in batch:
+            f = forward(P, cfg, ids, set())
+            l, dl = lm_loss(f['logits'], ids)
+            losses.append(l)
+            g = backward(P, cfg, f, dl, None, set())
+            G = g if G is None else {n: G[n] + g[n] for n in G}
+        G = {n: g / len(batch) for n, g in G.items()}
+        P, state, norm, lr = adam(P, G, state, pre['hparams'])
+        steps.append({'step': state['t'], 'loss': float(np.mean(losses)), 'grad_norm': norm, 'lr': lr})
+    os.makedirs(os.path.join(out, 'train'), exist_ok=True)
+    json.dump({'steps': steps, 'checksums': checksums(P)}, open(os.path.join(out, 'train', 'pretrain.json'), 'w'))
+    n_vocab = P['tokens_embed.weight'].shape[0] - cfg['n_special']
+    sp = (n_vocab, n_vocab + 1, n_vocab + 2)
+    n_ctx = P['positions_embed.weight'].shape[0]
+    for f in sorted(os.listdir(os.path.join(pack, 'train'))):
+        if not f.startswith('finetune-'):
+            continue
+        spec = json.load(open(os.path.join(pack, 'train', f)))
+        init = spec['classifier_init']
+        model = dict(P)
+        head = {'clf.weight': np.array(init['weight'], np.float64).reshape(init['shape']), 'clf.bias': np.array(init['bias'], np.float64)}
+        state, steps = {'t': 0, 'm': {}, 'v': {}}, []
+        for _ in range(len(spec['steps'])):
+            tot = {'loss': 0.0, 'clf': 0.0, 'lm': 0.0}
+            G, HG = None, None
+            for ex in spec['examples']:
+                loss, clf, lm, g, hg, seqs = finetune_example(model, head, cfg, ex, sp, n_ctx, spec['lm_coef'])
+                tot['loss'] += loss
+                tot['clf'] += clf
+                tot['lm'] += lm
+                G = g if G is None else {n: G[n] + g[n] for n in G}
+                HG = hg if HG is None else {n: HG[n] + hg[n] for n in HG}
+            n = len(spec['examples'])
+            both, state, norm, lr = adam({**model, **head}, {**{k: g / n for k, g in G.items()}, **{k: g / n for k, g in HG.items()}}, state, spec['hparams'])
+            head = {k: both.pop(k) for k in ('clf.weight', 'clf.bias')}
+            model = both
+            steps.append({'step': state['t'], 'loss': tot['loss'] / n, 'clf_loss': tot['clf'] / n, 'lm_loss': tot['lm'] / n, 'grad_norm': norm, 'lr': lr})
+        examples = [{'sequences': transform(ex, sp, n_ctx)} for ex in spec['examples']]
+        json.dump({'steps': steps, 'checksums': checksums({**model, **head}), 'examples': examples}, open(os.path.join(out, 'train', f), 'w'))
 
 
 # ---------------------------------------------------------------- output in the dump layout
@@ -235,7 +384,11 @@ def main():
     ap.add_argument('--out', required=True, help='where to write dumps/<model>/')
     ap.add_argument('--layout', choices=('original', 'hf'), default='original', help='which copy of each checkpoint to read')
     ap.add_argument('--bug', action='append', default=[], choices=BUGS, help='introduce a deliberate bug (repeatable)')
+    ap.add_argument('--train', action='store_true', help='also replay the optimizer steps of train/ (no bugs there)')
     a = ap.parse_args()
+    if a.train:
+        train(a.pack, a.out)
+        print('wrote %s' % os.path.join(a.out, 'train'))
     models = os.path.join(a.pack, 'models')
     for name in sorted(os.listdir(models)):
         cfg, P = load(os.path.join(models, name, a.layout))

@@ -109,9 +109,9 @@ async function modelsAndDumps(out: string, corpus: string): Promise<void> {
 // Optimizer steps: pretraining, then fine-tuning with L3 on each Figure-1 transformation
 // ---------------------------------------------------------------------------------
 
-/** Per-parameter float64 checksums: Σx, Σ|x|, Σx². */
-function checksums(params: Params): Record<string, { sum: number; sum_abs: number; sum_sq: number }> {
-  const out: Record<string, { sum: number; sum_abs: number; sum_sq: number }> = {};
+/** Per-parameter float64 checksums: Σx, Σ|x|, Σx², and the number of elements. */
+function checksums(params: Params): Record<string, { sum: number; sum_abs: number; sum_sq: number; size: number }> {
+  const out: Record<string, { sum: number; sum_abs: number; sum_sq: number; size: number }> = {};
   for (const [name, t] of Object.entries(params)) {
     let s = 0, a = 0, q = 0;
     for (const x of t.data) {
@@ -119,7 +119,7 @@ function checksums(params: Params): Record<string, { sum: number; sum_abs: numbe
       a += Math.abs(x);
       q += x * x;
     }
-    out[name] = { sum: s, sum_abs: a, sum_sq: q };
+    out[name] = { sum: s, sum_abs: a, sum_sq: q, size: t.data.length };
   }
   return out;
 }

@@ -212,16 +212,18 @@ const BUGS: Record<string, { fail: string[]; firstAt?: Record<string, number>; p
 };
 
 describe('check.py against an independent numpy port (conformance/port.py)', () => {
-  test('the port as written from the docs passes', { timeout: 120_000 }, (t) => {
+  test('the port as written from the docs passes: dumps (read from the hf files) and the Adam steps', { timeout: 180_000 }, (t) => {
     const why = pythonMissing();
     if (why) return t.skip(why);
     const out = join(scratch, 'port-clean');
-    const r = python([join(PACK, 'port.py'), '--out', out, '--layout', 'hf']);
+    const r = python([join(PACK, 'port.py'), '--out', out, '--layout', 'hf', '--train']);
     assert.equal(r.status, 0, r.stderr);
     const { status, results } = check(out);
     const dumps = results.filter((x) => x.what.startsWith('dumps/'));
     assert.ok(dumps.length >= 40, 'logits, hidden states, attentions, 15 intermediates, loss and gradients of both models');
-    assert.deepEqual(dumps.filter((x) => x.status !== 'pass'), []);
+    const train = results.filter((x) => x.what.startsWith('train/'));
+    assert.equal(train.length, 5 * 4 + 4, 'loss, grad_norm, lr, checksums of the 5 runs; the 4 input transformations');
+    assert.deepEqual([...dumps, ...train].filter((x) => x.status !== 'pass'), []);
     assert.equal(status, 0);
   });
 
