@@ -616,7 +616,7 @@ async function main(): Promise<void> {
   const head = [
     '# Benchmark results',
     '',
-    `Produced by \`npm run bench${o.quick ? ' -- --quick' : ''}${o.only.length < SECTIONS.length ? ` -- --only ${o.only.join(' --only ')}` : ''}\` (bench/bench.ts) in ${((performance.now() - started) / 60000).toFixed(1)} min.`,
+    `Produced by \`npm run bench${o.quick ? ' -- --quick' : ''}${process.env.GPT1_BACKEND ? ` -- --backend ${process.env.GPT1_BACKEND}` : ''}${o.only.length < SECTIONS.length ? ` -- --only ${o.only.join(' --only ')}` : ''}\` (bench/bench.ts) in ${((performance.now() - started) / 60000).toFixed(1)} min.`,
     '',
     ...machine(),
     `- ours: gpu.js ${readVersion('gpu.js')}, default backend \`${describeBackend(be)}\` (${be.reason}), worker threads: ${be.asyncMode ? 'yes (asyncMode)' : 'no'}`,
