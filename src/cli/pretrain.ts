@@ -95,7 +95,7 @@ export const command: Command = {
       warmup: { kind: 'number', help: 'warm-up as a fraction of the updates (default: the paper\'s 2000 updates, or 10% of a shorter run)' },
       l2: { kind: 'number', help: 'decoupled weight decay on matrices (default 0.01)' },
       'max-grad-norm': { kind: 'number', help: 'clip the global gradient norm (default 1; 0 disables)' },
-      dropout: { kind: 'boolean', default: true, help: 'dropout at the config\'s rates (--dropout false to disable)' },
+      dropout: { kind: 'boolean', default: true, help: 'dropout at the config\'s rates (--no-dropout to disable)' },
       seed: { kind: 'int', help: `random seed (default ${PRETRAIN_DEFAULTS.seed})` },
       vocab: { kind: 'string', help: 'BPE vocabulary directory (default: the --from checkpoint\'s, else learned from the data)' },
       merges: { kind: 'int', default: 1000, help: 'BPE merges to learn when there is no vocabulary' },
