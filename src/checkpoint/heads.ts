@@ -42,6 +42,19 @@ export const SCORE_BIAS = 'score.bias';
 /** Every tensor name of a head, as found in `model.safetensors`. */
 export const HEAD_TENSOR_NAMES: readonly string[] = [MC_WEIGHT, MC_BIAS, SCORE_WEIGHT, SCORE_BIAS];
 
+/**
+ * The head tensors that `config.json` announces: those of the transformers classes
+ * in its `architectures` (none for a language model, whose file must hold no head).
+ */
+export function announcedHeadTensors(configJson: unknown): string[] {
+  const arch = (configJson as { architectures?: unknown } | null)?.architectures;
+  const names = Array.isArray(arch) ? arch : [];
+  return [
+    ...(names.includes(hfArchitecture(true)) ? [MC_WEIGHT, MC_BIAS] : []),
+    ...(names.includes(hfArchitecture(false)) ? [SCORE_WEIGHT, SCORE_BIAS] : []),
+  ];
+}
+
 /** The transformers class of each task kind (multiple choice, or one of the sequence tasks). */
 export function hfArchitecture(multipleChoice: boolean): string {
   return multipleChoice ? 'OpenAIGPTDoubleHeadsModel' : 'OpenAIGPTForSequenceClassification';

@@ -15,7 +15,8 @@
  * `h.{i}.attn.bias` (transformers' causal-mask buffer `[1, 1, n_positions, n_positions]`
  * that older versions saved: it must be the lower-triangular mask of ones; it is not a
  * parameter and is dropped), and the tensors of a fine-tuned head under transformers'
- * names (`heads.ts`; they are read with the task). Any other tensor is an error. Each parameter is read from
+ * names when `config.json`'s `architectures` names its class (`heads.ts`; they are
+ * read with the task). Any other tensor is an error. Each parameter is read from
  * the file straight into its own Float32Array (one copy from disk, no file-sized buffer).
  * F16 and BF16 tensors are converted to float32 exactly.
  *
@@ -42,7 +43,7 @@ import {
 } from '../io/safetensors.ts';
 import { type FileContent, writeDirAtomic } from '../io/atomic.ts';
 import { type LoadOptions, type SaveExtra, assertParamsFinite, chooseNHead, configFrom, readJson, vocabFiles } from './common.ts';
-import { HEAD_TENSOR_NAMES } from './heads.ts';
+import { announcedHeadTensors } from './heads.ts';
 
 export const HF_WEIGHTS = 'model.safetensors';
 export const HF_CONFIG = 'config.json';
@@ -167,8 +168,9 @@ export function loadHF(dir: string, opts: LoadOptions = {}): { config: GPTConfig
   const expected = new Map(paramShapes(config));
   const tokensShape = expected.get('tokens_embed.weight') as number[];
   const mask = [1, 1, config.n_ctx, config.n_ctx];
+  const heads = announcedHeadTensors(json);
   for (const [name, e] of byName) {
-    if (HEAD_TENSOR_NAMES.includes(name)) continue; // a fine-tuned head: read by the task's loader (`train/state.ts`)
+    if (heads.includes(name)) continue; // the fine-tuned head that config.json's architectures names: read with the task (`train/state.ts`)
     const want = expected.get(name) ?? (name === 'lm_head.weight' ? tokensShape : /^h\.(\d+)\.attn\.bias$/.test(name) && Number(name.split('.')[1]) < config.n_layer ? mask : undefined);
     if (!want) throw new Error(`${path}: unexpected tensor ${e.name} (not a parameter of a ${config.n_layer}-layer GPT-1)`);
     if (!sameShape(e.shape, want)) throw new Error(`${path}: tensor ${e.name} has shape ${showShape(e.shape)}, expected ${showShape(want)}`);
