@@ -428,7 +428,10 @@ describe('gpt1 bpe learn', () => {
     const r = await gpt1('bpe', 'learn', '--data', corpus, '--merges', '8', '--out', out, '--quiet');
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /8 merges/);
-    assert.deepEqual(readdirSync(out).sort(), ['encoder.json', 'merges.txt']);
+    // The names of a checkpoint, and the original's naming with the true merge count (not 40000).
+    assert.deepEqual(readdirSync(out).sort(), ['encoder_bpe_8.json', 'merges.txt', 'vocab.json', 'vocab_8.bpe']);
+    assert.deepEqual(readFileSync(join(out, 'encoder_bpe_8.json')), readFileSync(join(out, 'vocab.json')));
+    assert.deepEqual(readFileSync(join(out, 'vocab_8.bpe')), readFileSync(join(out, 'merges.txt')));
     const learned = loadEncoder(out);
     assert.equal(learned.bpeRanks.size, 8);
     assert.ok(!learned.encoder.has('z'), 'hidden files are skipped');

@@ -14,7 +14,8 @@
  * windows of `--ctx` tokens (default n_ctx; the last, shorter one is kept when it has
  * at least 2 tokens) and scored without dropout.
  *
- * Prints one line of metrics on stdout, or a JSON object with `--json`.
+ * Prints one line of metrics on stdout, or a JSON object with `--json` (snake_case
+ * keys such as `clf_loss` and `lm_loss`, as in every JSON output).
  *
  * @module
  */
@@ -26,6 +27,7 @@ import { BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, findVocab, num, requireVoca
 import { loadCheckpoint } from '../checkpoint/index.ts';
 import { resolveDirAtomic } from '../io/atomic.ts';
 import { encode } from '../tokenizer/index.ts';
+import { snakeCaseKeys } from '../report/json.ts';
 import { readCorpus } from '../train/corpus.ts';
 import { type Metrics, evaluate, evaluateLm } from '../train/evaluate.ts';
 import { TASK_FILE, hasClassifier, loadClassifier } from '../train/state.ts';
@@ -115,7 +117,7 @@ export const command: Command = {
     });
     if (json) {
       const { predictions, ...rest } = m;
-      console.log(JSON.stringify({ task: task.task, ...(regression ? { regression } : { labels: task.labels }), ...rest, accuracy: regression ? null : rest.accuracy, predictions }));
+      console.log(JSON.stringify(snakeCaseKeys({ task: task.task, ...(regression ? { regression } : { labels: task.labels }), ...rest, accuracy: regression ? null : rest.accuracy, predictions })));
     } else console.log(`${task.task}: ${formatMetrics(m)}`);
     return 0;
   },

@@ -39,6 +39,7 @@ import { writeJsonl } from '../data/jsonl.ts';
 import { modelFiles } from '../train/state.ts';
 import { fork, rng } from '../random.ts';
 import { PALETTE, type Series, lineChart } from '../report/svg.ts';
+import { snakeCaseKeys } from '../report/json.ts';
 import { decode, encode, loadEncoder } from '../tokenizer/encoder.ts';
 import { learnBpe, writeVocab } from '../tokenizer/learn.ts';
 import { addSpecialTokens } from '../train/classifier.ts';
