@@ -168,7 +168,7 @@ export const command: Command = {
     };
     const sizeLr = defaultPretrainLr(config);
     const hp = { lr: sizeLr.lr, schedule: PRETRAIN_DEFAULTS.schedule, warmup: defaultPretrainWarmup(steps), ...fromSaved, ...defined({ ...opt, seed: undefined }) };
-    const lrWhy = opt.lr !== undefined ? '--lr' : saved !== undefined ? 'resumed' : `default for the ${sizeLr.preset} size${sizeLr.preset === 'gpt1' ? ', the paper\'s' : ', measured: docs/training.md'}`;
+    const lrWhy = opt.lr !== undefined ? '--lr' : saved !== undefined ? 'resumed' : `default for the ${sizeLr.preset} size${sizeLr.preset === 'gpt1' ? ', the paper\'s' : ', measured for it (src/train/defaults.ts)'}`;
     const dropout = saved !== undefined && flags.dropout === true ? (saved.dropout as boolean) : flags.dropout === true;
     if (ctx > config.n_ctx) throw new UsageError(`gpt1 pretrain: --ctx ${ctx} exceeds the model's n_ctx = ${config.n_ctx}`);
     if (corpusIds.length < ctx) throw new Error(`${str(flags, 'data')}: ${corpusIds.length} tokens, fewer than one sequence of --ctx ${ctx}`);
