@@ -8,9 +8,13 @@
  * @module
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { type GPTConfig, GPT1, architectureOverrides, makeConfig, nTokenRows } from '../src/config.ts';
+import { type GPTConfig, GPT1, architecture, architectureOverrides, makeConfig, nTokenRows } from '../src/config.ts';
+import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint/index.ts';
 import { blockBackward, blockForward } from '../src/model/block.ts';
 import { ffnForward } from '../src/model/ffn.ts';
 import { backward, forward } from '../src/model/gpt.ts';
@@ -443,4 +447,23 @@ describe('variant configs', () => {
     const sw = countParams(makeConfig({ n_vocab: 10, n_ctx: 8, n_embd: d, n_head: 4, n_layer: 2, afn: 'swiglu', n_inner: (8 * d) / 3 }));
     assert.equal(sw - gpt, 2 * ((8 * d) / 3 * 2 - 4 * d)); // weights match exactly; the extra gate bias adds n_inner per layer, GPT-1's c_fc bias has 4d
   });
+});
+
+describe('variant checkpoints', () => {
+  const root = mkdtempSync(join(tmpdir(), 'gpt1-variants-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  /* Saving then loading gives back the same config (switches included) and the same bits, in both layouts, for every variant. */
+  for (const [name, o] of Object.entries({ ...VARIANTS, 'rope theta 500, n_ctx 5': { position_embedding: 'rope', rope_theta: 500, n_ctx: 5 } } as Record<string, Partial<GPTConfig>>)) {
+    it(`${name}: save and load, original and Hugging Face layouts, give the same config and bits`, () => {
+      const config = tiny({ ...o, n_layer: 3 });
+      const params = randomParams(config, 2);
+      for (const format of ['original', 'hf'] as const) {
+        const dir = join(root, `${name.replace(/[^a-z0-9]+/gi, '-')}-${format}`);
+        saveCheckpoint(dir, format, config, params);
+        const back = loadCheckpoint(dir, { n_head: config.n_head });
+        assert.deepEqual({ ...back.config, ...architecture(back.config) }, { ...config, ...architecture(config) }, `${format}: config (defaults filled in)`);
+        for (const [n] of paramShapes(config)) assert.ok(equal(back.params[n], params[n]), `${format}: ${n}`);
+      }
+    });
+  }
 });

@@ -18,7 +18,7 @@ import { showShape } from '../tensor.ts';
 import { type CheckpointFormat } from '../checkpoint/index.ts';
 import { readJson } from '../checkpoint/common.ts';
 import { EXTRAS_FILE, N_SHARDS, configFromOriginalShapes, shardName } from '../checkpoint/original.ts';
-import { HF_CONFIG, HF_WEIGHTS, configFromHF } from '../checkpoint/hf.ts';
+import { HF_CONFIG, HF_WEIGHTS, configFromHF, hfShapes } from '../checkpoint/hf.ts';
 import { readNpyHeader } from '../io/npy.ts';
 import { readSafetensorsHeader } from '../io/safetensors.ts';
 import { CHECKPOINT_FLAG, N_HEAD_FLAG, VOCAB_FLAG, type VocabLookup, commas, describeVocab, dirBytes, findVocab, locateCheckpoint, megabytes, num, str } from './common.ts';
@@ -80,7 +80,7 @@ export function inspectCheckpoint(path: string, nHead?: number): CheckpointInfo 
       return e.shape;
     };
     nHeadRecorded = typeof (json as Record<string, unknown>)?.n_head === 'number';
-    config = configFromHF(json, { tokens: shape('tokens_embed.weight'), positions: shape('positions_embed.weight'), cfc: byName.get('h.0.mlp.c_fc.weight')?.shape }, opts, configPath);
+    config = configFromHF(json, hfShapes((name) => byName.get(name)?.shape, json, weights), opts, configPath);
     for (const [name, want] of paramShapes(config)) {
       const got = shape(name);
       if (got.length !== want.length || got.some((d, i) => d !== want[i])) throw new Error(`${weights}: tensor ${name} has shape ${showShape(got)}, expected ${showShape(want)}`);
