@@ -8,21 +8,24 @@
  * @module
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type GPTConfig, GPT1, architecture, architectureOverrides, makeConfig, nTokenRows } from '../src/config.ts';
+import { withArchitecture } from '../src/architectures.ts';
 import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint/index.ts';
+import { main } from '../src/cli/main.ts';
+import { readNpy } from '../src/io/npy.ts';
 import { blockBackward, blockForward } from '../src/model/block.ts';
 import { ffnForward } from '../src/model/ffn.ts';
-import { backward, forward } from '../src/model/gpt.ts';
+import { backward, forward, lmLossAndGrads } from '../src/model/gpt.ts';
 import { type MoEOutput, loadBalancingLoss, mlpBackward, mlpForward, moeForward, topK } from '../src/model/moe.ts';
 import { lmLossBackward } from '../src/model/objectives.ts';
 import { rmsNormBackward, rmsNormForward } from '../src/model/rmsnorm.ts';
 import { ropeBackward, ropeForward } from '../src/model/rope.ts';
-import { type Params, countParams, paramShapes } from '../src/params.ts';
+import { type Params, countActiveParams, countParams, paramShapes } from '../src/params.ts';
 import { randint, rng } from '../src/random.ts';
 import { type Tensor, equal, tensor, zeros } from '../src/tensor.ts';
 import { assertPure, permuteHeads, randomIds, randomParams, relErr, seedArb } from './helpers.ts';
@@ -466,4 +469,51 @@ describe('variant checkpoints', () => {
       }
     });
   }
+});
+
+/** `gpt1 …` in this process with its stdout lines swallowed; returns the exit status. */
+async function gpt1Quiet(...argv: string[]): Promise<number> {
+  const log = console.log;
+  console.log = () => undefined;
+  try {
+    return await main([...argv, '--quiet']);
+  } finally {
+    console.log = log;
+  }
+}
+
+describe('gpt1 init and gpt1 dump for the variants', () => {
+  const root = mkdtempSync(join(tmpdir(), 'gpt1-variants-cli-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  const cases: Record<string, string[]> = {
+    modern: ['--arch', 'modern'],
+    moe: ['--arch', 'moe'],
+    'GPT-1 with RoPE and 3 experts, top-1': ['--position-embedding', 'rope', '--n-experts', '3', '--experts-top-k', '1', '--moe-aux-loss-coef', '0.2'],
+  };
+  for (const [name, flags] of Object.entries(cases)) {
+    it(`${name}: init makes it; dump writes moe_aux_loss (with experts) and the gradients of lm_loss + coef·aux`, async () => {
+      const ckpt = join(root, name.replace(/[^a-z0-9]+/gi, '-'));
+      assert.equal(await gpt1Quiet('init', '--preset', 'tiny', '--seed', '3', '--std', '0.3', ...flags, '--out', ckpt), 0);
+      const { config, params } = loadCheckpoint(ckpt);
+      const ids = [1, 5, 9, 3, 22, 7];
+      assert.equal(await gpt1Quiet('dump', '--checkpoint', ckpt, '--ids', ids.join(','), '--grads', '--intermediates', '--out', `${ckpt}-dump`), 0);
+      const loss = JSON.parse(readFileSync(join(`${ckpt}-dump`, 'loss.json'), 'utf8'));
+      const want = await lmLossAndGrads(params, config, ids);
+      assert.equal(loss.lm_loss, want.loss);
+      assert.equal(loss.moe_aux_loss, want.moeAuxLoss, 'moe_aux_loss is there exactly when the model has experts');
+      for (const [n] of paramShapes(config)) assert.ok(equal(readNpy(join(`${ckpt}-dump`, 'grads', `${n}.npy`)).tensor, want.grads[n]), `grads/${n}.npy`);
+    });
+  }
+
+  it('the presets: modern matches GPT-1\'s parameter count and moe its active count at the same width, within one FFN column', () => {
+    for (const size of [tiny({}), makeConfig({ n_vocab: 100, n_ctx: 64, n_embd: 64, n_head: 4, n_layer: 3 }), GPT1]) {
+      const perColumn = (c: GPTConfig): number => c.n_layer * (3 * c.n_embd + 2) * (c.n_experts ? c.experts_top_k ?? 2 : 1);
+      const modern = withArchitecture(size, 'modern');
+      const moe = withArchitecture(size, 'moe');
+      assert.ok(Math.abs(countParams(modern) - countParams(size)) <= perColumn(modern) / 2, `modern ${countParams(modern)} vs ${countParams(size)}`);
+      assert.ok(Math.abs(countActiveParams(moe) - countParams(size)) <= perColumn(moe) / 2, `moe active ${countActiveParams(moe)} vs ${countParams(size)}`);
+      assert.equal(moe.n_experts, 4);
+      assert.equal(moe.experts_top_k, 2);
+    }
+  });
 });

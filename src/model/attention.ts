@@ -102,6 +102,8 @@ export interface AttentionOutput {
   readonly probsDrop?: DropoutMask;
   /** Residual dropout mask on the c_proj output, [T, d]; undefined when not training. */
   readonly residDrop?: DropoutMask;
+  /** RoPE only: c_attn's output [T, 3d] before the rotation (`q` and `present.k` are rotated). */
+  readonly qkv?: Tensor;
 }
 
 /** The value added to masked scores: the original's `-1e9`. */
@@ -219,7 +221,7 @@ export async function attentionForward(params: Params, config: GPTConfig, layer:
   const proj = await conv1dForward(a, params[`${p}c_proj.weight`], params[`${p}c_proj.bias`]); // [T, d]
   const residDrop = dropout === undefined ? undefined : dropoutMask(fork(dropout, `${p}resid`), proj.shape, config.resid_pdrop);
   const y = dropoutForward(proj, residDrop); // [T, d]
-  return { y, x, probs, q, present: { k, v }, a, probsDrop, residDrop };
+  return { y, x, probs, q, present: { k, v }, a, probsDrop, residDrop, ...(usesRope(config) ? { qkv } : {}) };
 }
 
 /** Gradients of {@link attentionForward}: the input's and this layer's four parameters' (by name). */
