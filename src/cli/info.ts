@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from './main.ts';
 import type { ParsedFlags } from './args.ts';
-import { type GPTConfig, GPT1, nTokenRows } from '../config.ts';
+import { type GPTConfig, GPT1, architectureOverrides, nTokenRows } from '../config.ts';
 import { countParams, paramShapes } from '../params.ts';
 import { showShape } from '../tensor.ts';
 import { type CheckpointFormat } from '../checkpoint/index.ts';
@@ -129,7 +129,7 @@ export function infoLines(info: CheckpointInfo, vocab: VocabLookup): string[] {
   const lines = [
     `checkpoint  ${info.dir}`,
     `format      ${layout}, ${megabytes(info.bytes)} on disk`,
-    `config      n_layer ${c.n_layer}, n_embd ${c.n_embd}, n_head ${nHead}, n_inner ${c.n_inner}, n_ctx ${c.n_ctx}, n_vocab ${c.n_vocab}, n_special ${c.n_special}, afn ${c.afn}, layer_norm_epsilon ${c.layer_norm_epsilon}`,
+    `config      n_layer ${c.n_layer}, n_embd ${c.n_embd}, n_head ${nHead}, n_inner ${c.n_inner}, n_ctx ${c.n_ctx}, n_vocab ${c.n_vocab}, n_special ${c.n_special}, afn ${c.afn}, layer_norm_epsilon ${c.layer_norm_epsilon}${Object.entries(architectureOverrides(c)).map(([k, v]) => `, ${k} ${v}`).join('')}`,
     `parameters  ${commas(count)} in ${paramShapes(c).length} tensors${count === release ? ' (the GPT-1 release has the same count)' : ` (the GPT-1 release has ${commas(release)})`}`,
     `memory      weights ${megabytes(m.weights)} (float32); a forward pass over ${m.tokens} tokens ≈ ${megabytes(m.forward)} more; a backward pass (--grads) ≈ ${megabytes(m.backward)} more`,
     `vocabulary  ${describeVocab(vocab)}${vocab.found && vocab.enc.nVocab !== c.n_vocab ? ` (does NOT fit: the model has n_vocab ${c.n_vocab})` : ''}`,

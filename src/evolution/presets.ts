@@ -41,11 +41,11 @@ export const EVOLUTION_PRESETS: Readonly<Record<'tiny' | 'quick' | 'full', Evolu
     scaling: [{ n_layer: 1, n_embd: 4, n_head: 2 }, { n_layer: 1, n_embd: 6, n_head: 2 }],
   },
   quick: {
-    nTrain: 96, nValid: 16, nTest: 200, pretrainChars: 600_000, merges: 1000,
-    n_embd: 48, n_head: 4, n_layer: 2, n_ctx: 64,
-    pretrainSteps: 120, pretrainBatch: 6, pretrainLr: 6e-3,
+    nTrain: 200, nValid: 16, nTest: 200, pretrainChars: 600_000, merges: 500,
+    n_embd: 32, n_head: 4, n_layer: 2, n_ctx: 64,
+    pretrainSteps: 160, pretrainBatch: 4, pretrainLr: 6e-3,
     epochs: 1, batch: 8, lr: 5e-4, nHeldout: 60,
-    scaling: [{ n_layer: 1, n_embd: 8, n_head: 2 }, { n_layer: 1, n_embd: 16, n_head: 2 }, { n_layer: 1, n_embd: 24, n_head: 2 }, { n_layer: 2, n_embd: 32, n_head: 4 }],
+    scaling: [{ n_layer: 1, n_embd: 8, n_head: 2 }, { n_layer: 1, n_embd: 16, n_head: 2 }, { n_layer: 2, n_embd: 16, n_head: 2 }, { n_layer: 2, n_embd: 24, n_head: 4 }],
   },
   full: {
     nTrain: 400, nValid: 100, nTest: 400, pretrainChars: 3_000_000, merges: 4000,
