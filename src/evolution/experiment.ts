@@ -280,7 +280,7 @@ export function evolutionMarkdown(r: EvolutionResults): string {
     '|---|---:|---:|---:|---:|',
     ...r.scaling.points.map((q) => `| ${q.n_layer} × ${q.n_embd} | ${q.non_embedding_parameters.toLocaleString('en-US')} | ${q.parameters.toLocaleString('en-US')} | ${f3(q.heldout_lm_loss)} | ${q.seconds.toFixed(0)} |`),
     '',
-    `Fit L(N) = a·N^(−α) + c: a = ${fit.a.toPrecision(3)}, α = ${fit.alpha.toFixed(3)}, c = ${fit.c.toFixed(3)} (squared error ${fit.sse.toExponential(2)}). Three parameters from ${r.scaling.points.length} points of one seed describe these points; they are not a law (Kaplan et al. fit over 7 orders of magnitude).`,
+    `Fit L(N) = a·N^(−α) + c: a = ${fit.a.toPrecision(3)}, α = ${fit.alpha.toFixed(3)}, c = ${fit.c.toFixed(3)} (squared error ${fit.sse.toExponential(2)}). Three parameters from ${r.scaling.points.length} points of one seed describe these points; they are not a law (Kaplan et al. fit over 7 orders of magnitude).${fit.alpha <= 0 ? ' Here α ≤ 0: the held-out loss does not fall with N at this token budget (the larger models are no better trained for the tokens they saw), so the fit shows no scaling at all.' : ''}`,
     '',
     '![scaling](scaling.svg)',
     '',
