@@ -141,7 +141,7 @@ export function configFromHF(json: unknown, shapes: { tokens: readonly number[];
   if (fileInner !== undefined && n_inner !== fileInner) throw new Error(`${where}: n_inner ${n_inner} does not match h.0.mlp.c_fc.weight ${showShape(cfc as number[])}`);
   const afnRaw = j.afn ?? 'gelu';
   const afn: FFNKind | undefined = afnRaw === 'silu' ? 'swish' : afnRaw === 'gelu' || afnRaw === 'relu' || afnRaw === 'swish' || afnRaw === 'swiglu' ? afnRaw : undefined;
-  if (!afn) throw new Error(`${where}: afn ${JSON.stringify(afnRaw)} is not one of gelu, relu, swish, silu, swiglu`);
+  if (!afn) throw new Error(`${where}: afn ${JSON.stringify(afnRaw)} is not one of gelu, relu, swish, silu`); // (or swiglu, this project's switch: docs/evolution.md)
   const switches: Partial<Architecture> = {};
   for (const k of [...SWITCH_FIELDS, 'rope_theta', 'n_experts', 'experts_top_k', 'moe_aux_loss_coef'] as const) {
     if (j[k] !== undefined) (switches as Record<string, unknown>)[k] = j[k];
