@@ -27,6 +27,7 @@ import { join, relative } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadCheckpoint } from '../src/checkpoint/index.ts';
+import { main } from '../src/cli/main.ts';
 import { PRESETS } from '../src/config.ts';
 import { decodeNpy } from '../src/io/npy.ts';
 import { initParams } from '../src/params.ts';
@@ -42,6 +43,18 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 function gpt1(args: string[], env: Record<string, string> = {}): { status: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `gpt1 argv…` in this process, with what it prints through console.error. */
+async function mainCapturingErrors(argv: string[]): Promise<{ status: number; stderr: string }> {
+  const lines: string[] = [];
+  const original = console.error;
+  console.error = (...a: unknown[]) => void lines.push(a.join(' '));
+  try {
+    return { status: await main(argv), stderr: lines.join('\n') };
+  } finally {
+    console.error = original;
+  }
 }
 
 function npy(path: string): { shape: readonly number[]; data: Float32Array } {
@@ -77,11 +90,11 @@ function walk(dir: string): string[] {
 }
 
 describe('gpt1 init', () => {
-  test('writes both layouts; the same seed gives the same tensors; no spread is the paper\'s initialisation bit for bit', () => {
+  test('writes both layouts; the same seed gives the same tensors; no spread is the paper\'s initialisation bit for bit', async () => {
     const a = join(scratch, 'init-original');
     const b = join(scratch, 'init-hf');
-    assert.equal(gpt1(['init', '--preset', 'tiny', '--seed', '5', '--out', a, '--quiet']).status, 0);
-    assert.equal(gpt1(['init', '--preset', 'tiny', '--seed', '5', '--layout', 'hf', '--out', b, '--quiet']).status, 0);
+    assert.equal(await main(['init', '--preset', 'tiny', '--seed', '5', '--out', a, '--quiet']), 0);
+    assert.equal(await main(['init', '--preset', 'tiny', '--seed', '5', '--layout', 'hf', '--out', b, '--quiet']), 0);
     const ca = loadCheckpoint(a);
     const cb = loadCheckpoint(b);
     assert.equal(ca.format, 'original');
@@ -94,11 +107,11 @@ describe('gpt1 init', () => {
     }
   });
 
-  test('size flags, spreads and a vocabulary', () => {
+  test('size flags, spreads and a vocabulary', async () => {
     const out = join(scratch, 'init-spread');
-    const r = gpt1(['init', '--vocab', 'gpt1', '--n-layer', '1', '--n-embd', '8', '--n-head', '2', '--n-ctx', '4', '--n-special', '3',
+    const status = await main(['init', '--vocab', 'gpt1', '--n-layer', '1', '--n-embd', '8', '--n-head', '2', '--n-ctx', '4', '--n-special', '3',
       '--std', '0.5', '--bias-std', '0.1', '--ln-gain-spread', '0.5', '--out', out, '--quiet']);
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(status, 0);
     const { config, params } = loadCheckpoint(out);
     assert.deepEqual([config.n_layer, config.n_embd, config.n_head, config.n_ctx, config.n_vocab, config.n_special, config.n_inner], [1, 8, 2, 4, 40478, 3, 32]);
     assert.equal(config.initializer_range, 0.5);
@@ -110,11 +123,11 @@ describe('gpt1 init', () => {
     assert.ok(rms > 0.4 && rms < 0.6, `std 0.5 weights have rms ${rms}`);
   });
 
-  test('refuses a vocabulary size that disagrees with --n-vocab, and an existing directory', () => {
-    const r = gpt1(['init', '--vocab', 'gpt1', '--n-vocab', '100', '--out', join(scratch, 'never')]);
+  test('refuses a vocabulary size that disagrees with --n-vocab, and an existing directory', async () => {
+    const r = await mainCapturingErrors(['init', '--vocab', 'gpt1', '--n-vocab', '100', '--out', join(scratch, 'never')]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--n-vocab 100 disagrees/);
-    const again = gpt1(['init', '--out', join(scratch, 'init-original')]);
+    const again = await mainCapturingErrors(['init', '--out', join(scratch, 'init-original')]);
     assert.equal(again.status, 2);
     assert.match(again.stderr, /not empty/);
   });
