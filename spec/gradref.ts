@@ -13,8 +13,8 @@
  *
  * @module
  */
-import type { GPTConfig } from '../src/config.ts';
-import { nTokenRows } from '../src/config.ts';
+import type { Activation, GPTConfig } from '../src/config.ts';
+import { nExperts, nTokenRows, usesPreLN, usesRMSNorm, usesRope } from '../src/config.ts';
 import type { ForwardOutput } from '../src/model/gpt.ts';
 import type { DropoutMask } from '../src/model/dropout.ts';
 import { paramShapes, type Params } from '../src/params.ts';
@@ -69,6 +69,45 @@ export function layerNorm64(x: Float64Array, T: number, d: number, g: Float64Arr
   return y;
 }
 
+/** RMSNorm of each row of x [T, d] with gain g: x/√(mean(x²) + ε)·g. */
+export function rmsNorm64(x: Float64Array, T: number, d: number, g: Float64Array, eps: number): Float64Array {
+  const y = new Float64Array(T * d);
+  for (let t = 0; t < T; t++) {
+    let ms = 0;
+    for (let i = 0; i < d; i++) ms += x[t * d + i] ** 2;
+    const r = 1 / Math.sqrt(ms / d + eps);
+    for (let i = 0; i < d; i++) y[t * d + i] = g[i] * x[t * d + i] * r;
+  }
+  return y;
+}
+
+/** The norm `name` of `config.normalization` (LayerNorm or RMSNorm). */
+export function norm64(p: Params64, config: GPTConfig, name: string, x: Float64Array, T: number): Float64Array {
+  const d = config.n_embd;
+  const eps = config.layer_norm_epsilon;
+  return usesRMSNorm(config) ? rmsNorm64(x, T, d, p[`${name}.weight`], eps) : layerNorm64(x, T, d, p[`${name}.weight`], p[`${name}.bias`], eps);
+}
+
+/**
+ * RoPE, rotate-half, in place on the head vectors of a [T, width] matrix: columns
+ * offset + h·d_h … of row t rotated to position P + t. Written from the definition
+ * (pairs (i, i + d_h/2), angle p·θ^(−2i/d_h)), independently of `src/model/rope.ts`.
+ */
+export function rope64(m: Float64Array, T: number, width: number, offset: number, H: number, dH: number, P: number, theta: number): void {
+  const half = dH / 2;
+  for (let t = 0; t < T; t++) {
+    for (let h = 0; h < H; h++) {
+      const base = t * width + offset + h * dH;
+      for (let i = 0; i < half; i++) {
+        const phi = (P + t) / theta ** ((2 * i) / dH);
+        const [a, b] = [m[base + i], m[base + i + half]];
+        m[base + i] = a * Math.cos(phi) - b * Math.sin(phi);
+        m[base + i + half] = a * Math.sin(phi) + b * Math.cos(phi);
+      }
+    }
+  }
+}
+
 /** Softmax of each row of length C. */
 export function softmax64(x: Float64Array, C: number): Float64Array {
   const y = new Float64Array(x.length);
@@ -106,7 +145,7 @@ export function dropout64(x: Float64Array, mask: DropoutMask | undefined): Float
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 /** The three activations of `config.afn`, in float64. */
-export const ACT64: Record<GPTConfig['afn'], (u: number) => number> = {
+export const ACT64: Record<Activation, (u: number) => number> = {
   gelu: (u) => 0.5 * u * (1 + Math.tanh(SQRT_2_OVER_PI * (u + 0.044715 * u ** 3))),
   swish: (u) => u / (1 + Math.exp(-u)),
   relu: (u) => (u > 0 ? u : 0),
@@ -138,6 +177,7 @@ export function attention64(p: Params64, config: GPTConfig, layer: number, x: Fl
   const S = P + T;
   const pre = `h.${layer}.attn.`;
   const qkv = conv1d64(x, T, d, p[`${pre}c_attn.weight`], p[`${pre}c_attn.bias`], 3 * d); // [T, 3d]
+  if (usesRope(config)) for (const offset of [0, d]) rope64(qkv, T, 3 * d, offset, H, dH, P, config.rope_theta ?? 10000); // q and k
   const key = (h: number, j: number, c: number): number => (j < P ? past!.k[(h * P + j) * dH + c] : qkv[(j - P) * 3 * d + d + h * dH + c]);
   const val = (h: number, j: number, c: number): number => (j < P ? past!.v[(h * P + j) * dH + c] : qkv[(j - P) * 3 * d + 2 * d + h * dH + c]);
   const probs = new Float64Array(H * T * S); // [H, T, S], 0 above the diagonal
@@ -168,10 +208,56 @@ export function attention64(p: Params64, config: GPTConfig, layer: number, x: Fl
 
 /** The feed-forward network of block `layer` on x [T, d]. */
 export function ffn64(p: Params64, config: GPTConfig, layer: number, x: Float64Array, T: number, mask?: DropoutMask): Float64Array {
-  const pre = `h.${layer}.mlp.`;
+  return dropout64(ffnAt64(p, config, `h.${layer}.mlp.`, x, T), mask);
+}
+
+/** One FFN (activation or SwiGLU) with parameters under `pre`, without dropout. */
+function ffnAt64(p: Params64, config: GPTConfig, pre: string, x: Float64Array, T: number): Float64Array {
   const u = conv1d64(x, T, config.n_embd, p[`${pre}c_fc.weight`], p[`${pre}c_fc.bias`], config.n_inner);
-  const g = u.map(ACT64[config.afn]);
-  return dropout64(conv1d64(g, T, config.n_inner, p[`${pre}c_proj.weight`], p[`${pre}c_proj.bias`], config.n_embd), mask);
+  let g: Float64Array;
+  if (config.afn === 'swiglu') {
+    const v = conv1d64(x, T, config.n_embd, p[`${pre}c_gate.weight`], p[`${pre}c_gate.bias`], config.n_inner);
+    g = u.map((ui, i) => ui * (v[i] / (1 + Math.exp(-v[i])))); // silu(v) ⊙ u
+  } else g = u.map(ACT64[config.afn]);
+  return conv1d64(g, T, config.n_inner, p[`${pre}c_proj.weight`], p[`${pre}c_proj.bias`], config.n_embd);
+}
+
+/**
+ * The mixture of experts of block `layer`, from the definition: per token the top-k
+ * router logits (ties to the lower index), softmax over them, the weighted sum of
+ * those experts' FFNs; and the load-balancing loss E·Σ f_e·P̄_e.
+ */
+export function moe64(p: Params64, config: GPTConfig, layer: number, x: Float64Array, T: number, mask?: DropoutMask): { y: Float64Array; aux: number } {
+  const d = config.n_embd;
+  const E = nExperts(config);
+  const k = config.experts_top_k ?? 2;
+  const pre = `h.${layer}.mlp.`;
+  const r = conv1d64(x, T, d, p[`${pre}router.weight`], new Float64Array(E), E); // [T, E]
+  const probs = softmax64(r, E);
+  const y = new Float64Array(T * d);
+  const count = new Float64Array(E);
+  for (let t = 0; t < T; t++) {
+    const row = Array.from(r.subarray(t * E, (t + 1) * E));
+    const order = row.map((_, e) => e).sort((a, b) => row[b] - row[a] || a - b).slice(0, k);
+    const w = softmax64(Float64Array.from(order, (e) => row[e]), k);
+    order.forEach((e, j) => {
+      count[e] += 1;
+      const out = ffnAt64(p, config, `${pre}experts.${e}.`, x.subarray(t * d, (t + 1) * d), 1);
+      for (let c = 0; c < d; c++) y[t * d + c] += w[j] * out[c];
+    });
+  }
+  let aux = 0;
+  for (let e = 0; e < E; e++) {
+    let pbar = 0;
+    for (let t = 0; t < T; t++) pbar += probs[t * E + e] / T;
+    aux += (count[e] / (T * k)) * pbar;
+  }
+  return { y: dropout64(y, mask), aux: E * aux };
+}
+
+/** The FFN sublayer: dense, or the mixture of experts; aux is 0 for a dense FFN. */
+export function mlp64(p: Params64, config: GPTConfig, layer: number, x: Float64Array, T: number, mask?: DropoutMask): { y: Float64Array; aux: number } {
+  return nExperts(config) > 0 ? moe64(p, config, layer, x, T, mask) : { y: ffn64(p, config, layer, x, T, mask), aux: 0 };
 }
 
 /** Element-wise sum. */
@@ -179,13 +265,22 @@ function plus(a: Float64Array, b: Float64Array): Float64Array {
   return a.map((x, i) => x + b[i]);
 }
 
-/** Block `layer`: n = LN₁(x + attn(x)); h = LN₂(n + ffn(n)). */
+/** Block `layer`: n = LN₁(x + attn(x)); h = LN₂(n + ffn(n)) (Post-LN), or a = x + attn(LN₁(x)); h = a + ffn(LN₂(a)) (Pre-LN). */
 export function block64(p: Params64, config: GPTConfig, layer: number, x: Float64Array, T: number, masks: BlockMasks = {}, past?: Past64): Float64Array {
-  const d = config.n_embd;
-  const eps = config.layer_norm_epsilon;
+  return blockAux64(p, config, layer, x, T, masks, past).h;
+}
+
+/** {@link block64} with its MoE load-balancing loss (0 for a dense FFN). */
+export function blockAux64(p: Params64, config: GPTConfig, layer: number, x: Float64Array, T: number, masks: BlockMasks = {}, past?: Past64): { h: Float64Array; aux: number } {
   const pre = `h.${layer}.`;
-  const n = layerNorm64(plus(x, attention64(p, config, layer, x, T, masks, past)), T, d, p[`${pre}ln_1.weight`], p[`${pre}ln_1.bias`], eps);
-  return layerNorm64(plus(n, ffn64(p, config, layer, n, T, masks.mlpResid)), T, d, p[`${pre}ln_2.weight`], p[`${pre}ln_2.bias`], eps);
+  if (usesPreLN(config)) {
+    const a = plus(x, attention64(p, config, layer, norm64(p, config, `${pre}ln_1`, x, T), T, masks, past));
+    const m = mlp64(p, config, layer, norm64(p, config, `${pre}ln_2`, a, T), T, masks.mlpResid);
+    return { h: plus(a, m.y), aux: m.aux };
+  }
+  const n = norm64(p, config, `${pre}ln_1`, plus(x, attention64(p, config, layer, x, T, masks, past)), T);
+  const m = mlp64(p, config, layer, n, T, masks.mlpResid);
+  return { h: norm64(p, config, `${pre}ln_2`, plus(n, m.y), T), aux: m.aux };
 }
 
 /** All dropout masks of a training forward pass of `src/`. */
@@ -208,15 +303,21 @@ export function masksOf(fwd: ForwardOutput): ModelMasks {
  * The whole model in float64: h₀ = W̃_e[ids] + W̃_p[0..T−1], the blocks, the tied head.
  * @returns the logits [T, V] and the final hidden state h_n [T, d]
  */
-export function gpt64(p: Params64, config: GPTConfig, ids: readonly number[], masks: ModelMasks = { blocks: [] }): { logits: Float64Array; hN: Float64Array } {
+export function gpt64(p: Params64, config: GPTConfig, ids: readonly number[], masks: ModelMasks = { blocks: [] }): { logits: Float64Array; hN: Float64Array; aux: number } {
   const T = ids.length;
   const d = config.n_embd;
   const V = nTokenRows(config);
   const We = dropout64(p['tokens_embed.weight'], masks.tokens);
-  const Wp = dropout64(p['positions_embed.weight'], masks.positions);
+  const Wp = usesRope(config) ? new Float64Array(T * d) : dropout64(p['positions_embed.weight'], masks.positions); // RoPE: no W_p
   let h: Float64Array = new Float64Array(T * d);
   for (let t = 0; t < T; t++) for (let c = 0; c < d; c++) h[t * d + c] = We[ids[t] * d + c] + Wp[t * d + c];
-  for (let l = 0; l < config.n_layer; l++) h = block64(p, config, l, h, T, masks.blocks[l] ?? {});
+  let aux = 0;
+  for (let l = 0; l < config.n_layer; l++) {
+    const b = blockAux64(p, config, l, h, T, masks.blocks[l] ?? {});
+    h = b.h;
+    aux += b.aux / config.n_layer;
+  }
+  if (usesPreLN(config)) h = norm64(p, config, 'ln_f', h, T);
   const logits = new Float64Array(T * V);
   for (let t = 0; t < T; t++) {
     for (let v = 0; v < V; v++) {
@@ -225,7 +326,12 @@ export function gpt64(p: Params64, config: GPTConfig, ids: readonly number[], ma
       logits[t * V + v] = s;
     }
   }
-  return { logits, hN: h };
+  return { logits, hN: h, aux };
+}
+
+/** The training objective: L₁ plus, with experts, moe_aux_loss_coef × the mean load-balancing loss. */
+export function objective64(config: GPTConfig, out: { logits: Float64Array; aux: number }, ids: readonly number[], mask?: readonly number[]): number {
+  return lmLoss64(out.logits, nTokenRows(config), ids, mask) + (nExperts(config) > 0 ? (config.moe_aux_loss_coef ?? 0.01) * out.aux : 0);
 }
 
 /** Mean next-token cross-entropy with optional mask (as `lmLoss`), float64. */
@@ -320,7 +426,7 @@ export function testParams(config: GPTConfig, r: Rng, std = 0.3): Params {
     const n = shape.reduce((a, b) => a * b, 1);
     let data: Float32Array;
     [data, g] = normals(g, n, 0, 1);
-    const isGain = /ln_\d\.weight$/.test(name);
+    const isGain = /ln_(\d|f)\.weight$/.test(name);
     const s = isGain ? 0.3 : name.endsWith('.bias') ? 0.1 : std;
     for (let i = 0; i < n; i++) data[i] = (isGain ? 1 : 0) + s * data[i];
     out[name] = tensor(shape, data);

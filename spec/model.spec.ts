@@ -36,6 +36,7 @@ import {
   assertPure,
   destroyAfterTests,
   gamma,
+  permuteHeads,
   productBoundViolation,
   randomData,
   randomIds,
@@ -570,35 +571,6 @@ describe('tied output head', () => {
 // ---------------------------------------------------------------------------------
 // Heads are independent
 // ---------------------------------------------------------------------------------
-
-/**
- * Params with the heads of layer `layer` permuted by π: head h of the new model is
- * head π(h) of the old one. c_attn's Q, K and V column blocks (weight and bias) move
- * together; c_proj's row blocks move the same way, so merge_heads then c_proj sums
- * the same per-head contributions in another order.
- */
-function permuteHeads(params: Params, config: GPTConfig, layer: number, pi: readonly number[]): Params {
-  const d = config.n_embd;
-  const dh = dHead(config);
-  const p = `h.${layer}.attn.`;
-  const w = params[`${p}c_attn.weight`];
-  const bias = params[`${p}c_attn.bias`];
-  const proj = params[`${p}c_proj.weight`];
-  const col = (c: number): number => {
-    const part = Math.floor(c / d); // 0 = Q, 1 = K, 2 = V
-    const within = c % d;
-    return part * d + pi[Math.floor(within / dh)] * dh + (within % dh);
-  };
-  const w2 = new Float32Array(w.data.length);
-  for (let r = 0; r < d; r++) for (let c = 0; c < 3 * d; c++) w2[r * 3 * d + c] = w.data[r * 3 * d + col(c)];
-  const b2 = Float32Array.from({ length: 3 * d }, (_, c) => bias.data[col(c)]);
-  const proj2 = new Float32Array(proj.data.length);
-  for (let r = 0; r < d; r++) {
-    const src = pi[Math.floor(r / dh)] * dh + (r % dh);
-    proj2.set(proj.data.subarray(src * d, (src + 1) * d), r * d);
-  }
-  return { ...params, [`${p}c_attn.weight`]: tensor(w.shape, w2), [`${p}c_attn.bias`]: tensor(bias.shape, b2), [`${p}c_proj.weight`]: tensor(proj.shape, proj2) };
-}
 
 describe('attention heads are independent', () => {
   /*

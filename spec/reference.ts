@@ -318,7 +318,7 @@ export function refForward(params: Params, config: GPTConfig, ids: readonly numb
   const hiddenStates = [h];
   const attentions: number[][][][] = [];
   const present: RefCache[] = [];
-  const act = activation(config.afn);
+  const act = activation(config.afn as Activation); // GPT-1's activations only (the variants are checked in variants.spec.ts)
   for (let l = 0; l < config.n_layer; l++) {
     const pre = `h.${l}.`;
     const at = attention64(params, config, l, h, past?.[l]);

@@ -20,6 +20,12 @@
 /** Activation of the feed-forward network; GPT-1 uses `gelu` (tanh approximation). */
 export type Activation = 'gelu' | 'relu' | 'swish';
 
+/**
+ * The FFN of `config.afn`: one of the {@link Activation}s, or `swiglu`, the gated unit
+ * of Shazeer 2020 (`swiglu.ts`), which adds a third matrix `c_gate`.
+ */
+export type FFNKind = Activation | 'swiglu';
+
 export interface GPTConfig {
   /** Ordinary BPE tokens: 40478 for the release (40,000 merges + base symbols). */
   readonly n_vocab: number;
@@ -37,8 +43,8 @@ export interface GPTConfig {
   readonly n_inner: number;
   /** LayerNorm epsilon, added to the variance inside the rsqrt. */
   readonly layer_norm_epsilon: number;
-  /** FFN activation. */
-  readonly afn: Activation;
+  /** FFN activation (`swiglu`: the gated FFN of `swiglu.ts`, not GPT-1). */
+  readonly afn: FFNKind;
   /** Dropout rates (paper §4.1: 0.1 everywhere). Only used when training. */
   readonly embd_pdrop: number;
   readonly attn_pdrop: number;
@@ -46,7 +52,83 @@ export interface GPTConfig {
   readonly clf_pdrop: number;
   /** Standard deviation of the N(0, σ²) initialisation (paper: 0.02). */
   readonly initializer_range: number;
+
+  // The switches of the later decoders (docs/evolution.md). Each is optional: absent
+  // means GPT-1's choice, so a GPT-1 config, its files and its numbers never change.
+
+  /** `learned` (GPT-1, absent) or `rope`: rotary positions on q and k (`rope.ts`), no `positions_embed.weight`. */
+  readonly position_embedding?: 'learned' | 'rope';
+  /** RoPE base θ of inv_freqᵢ = θ^(−2i/d_h) (default 10000). */
+  readonly rope_theta?: number;
+  /** `layernorm` (GPT-1, absent) or `rmsnorm` (`rmsnorm.ts`: gain only, no `ln_*.bias`). */
+  readonly normalization?: 'layernorm' | 'rmsnorm';
+  /** `post` (GPT-1, absent) or `pre` (`preln.ts`: a norm before each sublayer and a final `ln_f`). */
+  readonly norm_placement?: 'post' | 'pre';
+  /** 0 (dense FFN, absent) or E > 0: each block's FFN is a mixture of E experts (`moe.ts`). */
+  readonly n_experts?: number;
+  /** Experts per token, k ≤ E (default 2). */
+  readonly experts_top_k?: number;
+  /** Weight of the load-balancing loss in the training objective (default 0.01). */
+  readonly moe_aux_loss_coef?: number;
 }
+
+/** The architecture switches of {@link GPTConfig}, with their defaults filled in. */
+export interface Architecture {
+  readonly position_embedding: 'learned' | 'rope';
+  readonly rope_theta: number;
+  readonly normalization: 'layernorm' | 'rmsnorm';
+  readonly norm_placement: 'post' | 'pre';
+  readonly n_experts: number;
+  readonly experts_top_k: number;
+  readonly moe_aux_loss_coef: number;
+}
+
+/** GPT-1's choices: what an absent switch means. */
+export const GPT1_ARCHITECTURE: Architecture = Object.freeze({
+  position_embedding: 'learned',
+  rope_theta: 10000,
+  normalization: 'layernorm',
+  norm_placement: 'post',
+  n_experts: 0,
+  experts_top_k: 2,
+  moe_aux_loss_coef: 0.01,
+});
+
+/** The switch names, in the order the config files write them. */
+export const ARCHITECTURE_FIELDS = Object.keys(GPT1_ARCHITECTURE) as (keyof Architecture)[];
+
+/** The switches of `config` with absent ones filled with GPT-1's. */
+export function architecture(config: GPTConfig): Architecture {
+  const out: Record<string, unknown> = {};
+  for (const k of ARCHITECTURE_FIELDS) out[k] = config[k] ?? GPT1_ARCHITECTURE[k];
+  return out as unknown as Architecture;
+}
+
+/**
+ * The switches of `config` that differ from GPT-1's (what a config file records; an
+ * `afn` other than gelu is recorded by the files' own `afn` field).
+ */
+export function architectureOverrides(config: GPTConfig): Partial<Architecture> {
+  const a = architecture(config);
+  const out: Record<string, unknown> = {};
+  for (const k of ARCHITECTURE_FIELDS) if (a[k] !== GPT1_ARCHITECTURE[k]) out[k] = a[k];
+  // The MoE details are written whenever there are experts, the RoPE base whenever RoPE
+  // is on (so the file says them), and never otherwise (they would mean nothing).
+  if (a.n_experts > 0) Object.assign(out, { experts_top_k: a.experts_top_k, moe_aux_loss_coef: a.moe_aux_loss_coef });
+  else { delete out.experts_top_k; delete out.moe_aux_loss_coef; }
+  if (a.position_embedding === 'rope') out.rope_theta = a.rope_theta;
+  else delete out.rope_theta;
+  return out as Partial<Architecture>;
+}
+
+/** True when `config` uses rotary positions (and so has no `positions_embed.weight`). */
+export const usesRope = (config: GPTConfig): boolean => config.position_embedding === 'rope';
+/** True when `config` normalises before each sublayer (and has a final `ln_f`). */
+export const usesPreLN = (config: GPTConfig): boolean => config.norm_placement === 'pre';
+/** True when `config`'s norms are RMSNorm (gains only). */
+export const usesRMSNorm = (config: GPTConfig): boolean => config.normalization === 'rmsnorm';
+/** Number of experts per block; 0 for a dense FFN. */
+export const nExperts = (config: GPTConfig): number => config.n_experts ?? 0;
 
 /** GPT-1 as released: 12 × (768, 12 heads, 3072), 40478 tokens, 512 positions. */
 export const GPT1: GPTConfig = Object.freeze({
@@ -94,10 +176,29 @@ export function validateConfig(c: GPTConfig): void {
   if (!Number.isInteger(c.n_special) || c.n_special < 0) throw new Error(`config.n_special must be a non-negative integer, got ${c.n_special}`);
   if (c.n_embd % c.n_head !== 0) throw new Error(`config.n_embd (${c.n_embd}) is not divisible by config.n_head (${c.n_head})`);
   if (!(c.layer_norm_epsilon > 0)) throw new Error(`config.layer_norm_epsilon must be > 0, got ${c.layer_norm_epsilon}`);
-  if (!['gelu', 'relu', 'swish'].includes(c.afn)) throw new Error(`config.afn must be gelu, relu or swish, got ${String(c.afn)}`);
+  if (!['gelu', 'relu', 'swish', 'swiglu'].includes(c.afn)) throw new Error(`config.afn must be gelu, relu, swish or swiglu, got ${String(c.afn)}`);
+  validateArchitecture(c);
   for (const k of ['embd_pdrop', 'attn_pdrop', 'resid_pdrop', 'clf_pdrop'] as const) {
     if (!(c[k] >= 0 && c[k] < 1)) throw new Error(`config.${k} must be in [0, 1), got ${c[k]}`);
   }
+}
+
+/** Throws a one-line error naming the first invalid architecture switch. */
+function validateArchitecture(c: GPTConfig): void {
+  const a = architecture(c);
+  const oneOf = (k: keyof Architecture, values: readonly string[]): void => {
+    if (!values.includes(a[k] as string)) throw new Error(`config.${k} must be ${values.join(' or ')}, got ${JSON.stringify(a[k])}`);
+  };
+  oneOf('position_embedding', ['learned', 'rope']);
+  oneOf('normalization', ['layernorm', 'rmsnorm']);
+  oneOf('norm_placement', ['post', 'pre']);
+  if (!(a.rope_theta > 1)) throw new Error(`config.rope_theta must be > 1, got ${a.rope_theta}`);
+  if (a.position_embedding === 'rope' && (c.n_embd / c.n_head) % 2 !== 0) throw new Error(`config.position_embedding rope needs an even head width, got n_embd/n_head = ${c.n_embd / c.n_head}`);
+  if (!Number.isInteger(a.n_experts) || a.n_experts < 0) throw new Error(`config.n_experts must be a non-negative integer, got ${a.n_experts}`);
+  if (a.n_experts > 0 && !(Number.isInteger(a.experts_top_k) && a.experts_top_k >= 1 && a.experts_top_k <= a.n_experts)) {
+    throw new Error(`config.experts_top_k must be an integer in [1, n_experts = ${a.n_experts}], got ${a.experts_top_k}`);
+  }
+  if (!(a.moe_aux_loss_coef >= 0)) throw new Error(`config.moe_aux_loss_coef must be >= 0, got ${a.moe_aux_loss_coef}`);
 }
 
 /** Named sizes used by the command line and the tests. */

@@ -22,17 +22,29 @@
  *
  * Conv1D weights are stored [in, out] ("nx, nf"), so a linear layer is `x · W + b`.
  *
+ * ## The later decoders' switches (`config.ts`, docs/evolution.md)
+ * Off by default; each changes the list above only as follows (HF LLaMA/Mixtral-like):
+ *
+ * | switch | change |
+ * |---|---|
+ * | `position_embedding: rope` | no `positions_embed.weight` |
+ * | `normalization: rmsnorm` | no `h.{i}.ln_*.bias` (and no `ln_f.bias`) |
+ * | `norm_placement: pre` | adds the final norm `ln_f.weight` (and `ln_f.bias` with LayerNorm) [n_embd], last |
+ * | `afn: swiglu` | adds `h.{i}.mlp.c_gate.weight` [n_embd, n_inner] and `.bias` [n_inner] after `c_fc` |
+ * | `n_experts: E` | `h.{i}.mlp.router.weight` [n_embd, E], then per expert e `h.{i}.mlp.experts.{e}.c_fc`, (`c_gate`,) `c_proj`, in place of the dense FFN |
+ *
  * @module
  */
-import { type GPTConfig, nTokenRows } from './config.ts';
+import { type GPTConfig, nExperts, nTokenRows, usesPreLN, usesRMSNorm, usesRope } from './config.ts';
 import { type Rng, fork, normals } from './random.ts';
 import { type Tensor, assertShape, full, tensor, zeros } from './tensor.ts';
 
 /** All parameters of a model, by Hugging Face name. */
 export type Params = Readonly<Record<string, Tensor>>;
 
-/** The parameter names of block `i`, in checkpoint order. */
-export function blockParamNames(i: number): string[] {
+/** The parameter names of block `i`, in checkpoint order (of GPT-1, or of `config`'s variant if given). */
+export function blockParamNames(i: number, config?: GPTConfig): string[] {
+  if (config !== undefined) return blockParamShapes(config, i).map(([name]) => name);
   const p = `h.${i}.`;
   return [
     `${p}attn.c_attn.weight`, `${p}attn.c_attn.bias`,
@@ -49,6 +61,7 @@ export function blockParamNames(i: number): string[] {
  * (positions, tokens, then the blocks).
  */
 export function paramShapes(config: GPTConfig): [string, number[]][] {
+  if (isVariant(config)) return variantParamShapes(config);
   const { n_ctx, n_embd: d, n_inner, n_layer } = config;
   const out: [string, number[]][] = [
     ['positions_embed.weight', [n_ctx, d]],
@@ -59,6 +72,63 @@ export function paramShapes(config: GPTConfig): [string, number[]][] {
     blockParamNames(i).forEach((name, j) => out.push([name, shapes[j]]));
   }
   return out;
+}
+
+/** True when `config` switches on any of the later decoders' changes (its parameter list differs from GPT-1's). */
+function isVariant(config: GPTConfig): boolean {
+  return usesRope(config) || usesRMSNorm(config) || usesPreLN(config) || config.afn === 'swiglu' || nExperts(config) > 0;
+}
+
+/** A norm's parameters: gain, and a bias for LayerNorm only. */
+function normShapes(config: GPTConfig, name: string): [string, number[]][] {
+  const d = config.n_embd;
+  return usesRMSNorm(config) ? [[`${name}.weight`, [d]]] : [[`${name}.weight`, [d]], [`${name}.bias`, [d]]];
+}
+
+/** One feed-forward network's parameters under `prefix` (`h.{i}.mlp.` or `h.{i}.mlp.experts.{e}.`). */
+function ffnShapes(config: GPTConfig, prefix: string): [string, number[]][] {
+  const { n_embd: d, n_inner } = config;
+  const up: [string, number[]][] = [[`${prefix}c_fc.weight`, [d, n_inner]], [`${prefix}c_fc.bias`, [n_inner]]];
+  if (config.afn === 'swiglu') up.push([`${prefix}c_gate.weight`, [d, n_inner]], [`${prefix}c_gate.bias`, [n_inner]]);
+  return [...up, [`${prefix}c_proj.weight`, [n_inner, d]], [`${prefix}c_proj.bias`, [d]]];
+}
+
+/** Block `i`'s parameters with their shapes, for any variant, in checkpoint order. */
+export function blockParamShapes(config: GPTConfig, i: number): [string, number[]][] {
+  const d = config.n_embd;
+  const p = `h.${i}.`;
+  const E = nExperts(config);
+  const mlp: [string, number[]][] = E === 0 ? ffnShapes(config, `${p}mlp.`) : [[`${p}mlp.router.weight`, [d, E]]];
+  for (let e = 0; e < E; e++) mlp.push(...ffnShapes(config, `${p}mlp.experts.${e}.`));
+  return [
+    [`${p}attn.c_attn.weight`, [d, 3 * d]], [`${p}attn.c_attn.bias`, [3 * d]],
+    [`${p}attn.c_proj.weight`, [d, d]], [`${p}attn.c_proj.bias`, [d]],
+    ...normShapes(config, `${p}ln_1`),
+    ...mlp,
+    ...normShapes(config, `${p}ln_2`),
+  ];
+}
+
+/** {@link paramShapes} of a variant: [positions,] tokens, the blocks, [ln_f]. */
+function variantParamShapes(config: GPTConfig): [string, number[]][] {
+  const out: [string, number[]][] = usesRope(config) ? [] : [['positions_embed.weight', [config.n_ctx, config.n_embd]]];
+  out.push(['tokens_embed.weight', [nTokenRows(config), config.n_embd]]);
+  for (let i = 0; i < config.n_layer; i++) out.push(...blockParamShapes(config, i));
+  if (usesPreLN(config)) out.push(...normShapes(config, 'ln_f'));
+  return out;
+}
+
+/**
+ * Parameters that a token's forward pass multiplies: all of them for a dense model;
+ * with experts, only k of the E experts' FFNs per block (the router and the rest count fully).
+ */
+export function countActiveParams(config: GPTConfig): number {
+  const E = nExperts(config);
+  const total = countParams(config);
+  if (E === 0) return total;
+  const k = config.experts_top_k ?? 2;
+  const expert = ffnShapes(config, '').reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
+  return total - (E - k) * expert * config.n_layer;
 }
 
 /** Total number of parameters (116,534,784 for GPT-1 as released). */
@@ -127,7 +197,7 @@ export function initParamsWith(config: GPTConfig, seed: Rng, spread: InitSpread)
   for (const [name, shape] of paramShapes(config)) {
     const n = shape.reduce((a, b) => a * b, 1);
     const draw = (s: number): Float32Array => normals(fork(seed, name), n, 0, s)[0];
-    if (/ln_\d\.weight$/.test(name)) out[name] = gainSpread === 0 ? full(shape, 1) : tensor(shape, draw(gainSpread).map(Math.exp));
+    if (/ln_(\d|f)\.weight$/.test(name)) out[name] = gainSpread === 0 ? full(shape, 1) : tensor(shape, draw(gainSpread).map(Math.exp));
     else if (name.endsWith('.bias')) out[name] = biasStd === 0 ? zeros(shape) : tensor(shape, draw(biasStd));
     else out[name] = tensor(shape, draw(name.includes('_embed.') ? embdStd : std));
   }

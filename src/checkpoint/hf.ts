@@ -30,9 +30,16 @@
  * the inner width to 4·n_embd; we read and write an `n_inner` field for other widths
  * (which transformers cannot load).
  *
+ * The later decoders' switches (`config.ts`: `position_embedding`, `rope_theta`,
+ * `normalization`, `norm_placement`, `n_experts`, `experts_top_k`,
+ * `moe_aux_loss_coef`, and `afn: "swiglu"`) are written to `config.json` only when
+ * they differ from GPT-1, under the same names, and read back; a RoPE model has no
+ * `positions_embed.weight`, so its `n_positions` comes from the JSON alone. Such a
+ * checkpoint is ours: transformers' `OpenAIGPTModel` cannot load it.
+ *
  * @module
  */
-import { type Activation, type GPTConfig } from '../config.ts';
+import { type Architecture, type FFNKind, type GPTConfig, architectureOverrides } from '../config.ts';
 import { type Params, paramShapes, validateParams } from '../params.ts';
 import { type Tensor, showShape } from '../tensor.ts';
 import { join } from 'node:path';
@@ -51,8 +58,25 @@ const PREFIX = 'transformer.';
 /** Elements compared per read when checking the tied `lm_head.weight`. */
 const CHUNK = 1 << 20;
 
-const INT_FIELDS = ['vocab_size', 'n_positions', 'n_ctx', 'n_embd', 'n_layer', 'n_head', 'n_special', 'n_inner'] as const;
-const FLOAT_FIELDS = ['layer_norm_epsilon', 'resid_pdrop', 'embd_pdrop', 'attn_pdrop', 'initializer_range', 'summary_first_dropout'] as const;
+const INT_FIELDS = ['vocab_size', 'n_positions', 'n_ctx', 'n_embd', 'n_layer', 'n_head', 'n_special', 'n_inner', 'n_experts', 'experts_top_k'] as const;
+const FLOAT_FIELDS = ['layer_norm_epsilon', 'resid_pdrop', 'embd_pdrop', 'attn_pdrop', 'initializer_range', 'summary_first_dropout', 'rope_theta', 'moe_aux_loss_coef'] as const;
+/** The string-valued switches (their values are checked by `makeConfig`). */
+const SWITCH_FIELDS = ['position_embedding', 'normalization', 'norm_placement'] as const;
+
+/**
+ * The shapes `configFromHF` reads, by a lookup of tensor names: the token embedding,
+ * the position embedding (absent with RoPE) and the first FFN input matrix (a dense
+ * block's `c_fc`, or the first expert's).
+ */
+export function hfShapes(shapeOf: (name: string) => readonly number[] | undefined, json: unknown, where: string): { tokens: readonly number[]; positions?: readonly number[]; cfc?: readonly number[] } {
+  const need = (name: string): readonly number[] => {
+    const s = shapeOf(name);
+    if (s === undefined) throw new Error(`${where}: missing tensor ${name}`);
+    return s;
+  };
+  const rope = (json as Record<string, unknown> | null)?.position_embedding === 'rope';
+  return { tokens: need('tokens_embed.weight'), positions: rope ? shapeOf('positions_embed.weight') : need('positions_embed.weight'), cfc: shapeOf('h.0.mlp.c_fc.weight') ?? shapeOf('h.0.mlp.experts.0.c_fc.weight') };
+}
 
 /** The `config.json` of a model, as transformers' `OpenAIGPTConfig` writes it (plus `n_special`, and `n_inner` when it is not 4·n_embd). */
 export function hfConfigJson(config: GPTConfig): Record<string, unknown> {
@@ -73,6 +97,8 @@ export function hfConfigJson(config: GPTConfig): Record<string, unknown> {
     resid_pdrop: config.resid_pdrop,
     summary_first_dropout: config.clf_pdrop,
     initializer_range: config.initializer_range,
+    ...architectureOverrides(config),
+    ...(config.afn === 'swiglu' ? { n_inner: config.n_inner } : {}),
   };
 }
 
@@ -81,15 +107,23 @@ export function hfConfigJson(config: GPTConfig): Record<string, unknown> {
  * embeddings and first `c_fc` (the file's truth): every size the JSON gives must agree
  * with the tensors. @throws a one-line error starting with `where`.
  */
-export function configFromHF(json: unknown, shapes: { tokens: readonly number[]; positions: readonly number[]; cfc?: readonly number[] }, opts: LoadOptions, where: string): GPTConfig {
+export function configFromHF(json: unknown, shapes: { tokens: readonly number[]; positions?: readonly number[]; cfc?: readonly number[] }, opts: LoadOptions, where: string): GPTConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${where}: expected a JSON object`);
   const j = json as Record<string, unknown>;
   if (j.model_type !== undefined && j.model_type !== 'openai-gpt') throw new Error(`${where}: model_type is ${JSON.stringify(j.model_type)}, expected "openai-gpt"`);
   for (const k of [...INT_FIELDS, ...FLOAT_FIELDS]) {
     if (j[k] !== undefined && typeof j[k] !== 'number') throw new Error(`${where}: ${k} must be a number, got ${JSON.stringify(j[k])}`);
   }
+  for (const k of SWITCH_FIELDS) {
+    if (j[k] !== undefined && typeof j[k] !== 'string') throw new Error(`${where}: ${k} must be a string, got ${JSON.stringify(j[k])}`);
+  }
   const num = (k: string): number | undefined => j[k] as number | undefined;
-  const { tokens, positions, cfc } = shapes;
+  const rope = j.position_embedding === 'rope';
+  const { tokens, cfc } = shapes;
+  if (rope && shapes.positions !== undefined) throw new Error(`${where}: position_embedding is "rope", but the weights have a positions_embed.weight`);
+  if (rope && num('n_positions') === undefined && num('n_ctx') === undefined) throw new Error(`${where}: n_positions is missing (a RoPE model has no positions_embed.weight to tell it)`);
+  if (!rope && shapes.positions === undefined) throw new Error(`${where}: missing tensor positions_embed.weight`);
+  const positions = shapes.positions ?? [num('n_positions') ?? num('n_ctx') ?? 0, tokens[1]];
   if (tokens.length !== 2) throw new Error(`${where}: tokens_embed.weight has shape ${showShape(tokens)}, expected [vocab_size, n_embd]`);
   if (positions.length !== 2) throw new Error(`${where}: positions_embed.weight has shape ${showShape(positions)}, expected [n_positions, n_embd]`);
   const rows = tokens[0];
@@ -109,9 +143,14 @@ export function configFromHF(json: unknown, shapes: { tokens: readonly number[];
   const n_inner = num('n_inner') ?? fileInner ?? 4 * n_embd;
   if (fileInner !== undefined && n_inner !== fileInner) throw new Error(`${where}: n_inner ${n_inner} does not match h.0.mlp.c_fc.weight ${showShape(cfc as number[])}`);
   const afnRaw = j.afn ?? 'gelu';
-  const afn: Activation | undefined = afnRaw === 'silu' ? 'swish' : afnRaw === 'gelu' || afnRaw === 'relu' || afnRaw === 'swish' ? afnRaw : undefined;
-  if (!afn) throw new Error(`${where}: afn ${JSON.stringify(afnRaw)} is not one of gelu, relu, swish, silu`);
+  const afn: FFNKind | undefined = afnRaw === 'silu' ? 'swish' : afnRaw === 'gelu' || afnRaw === 'relu' || afnRaw === 'swish' || afnRaw === 'swiglu' ? afnRaw : undefined;
+  if (!afn) throw new Error(`${where}: afn ${JSON.stringify(afnRaw)} is not one of gelu, relu, swish, silu`); // (or swiglu, this project's switch: docs/evolution.md)
+  const switches: Partial<Architecture> = {};
+  for (const k of [...SWITCH_FIELDS, 'rope_theta', 'n_experts', 'experts_top_k', 'moe_aux_loss_coef'] as const) {
+    if (j[k] !== undefined) (switches as Record<string, unknown>)[k] = j[k];
+  }
   const fields: Partial<GPTConfig> = {
+    ...switches,
     n_vocab, n_special, n_ctx, n_embd, n_inner, afn,
     n_head: chooseNHead(opts, num('n_head'), where),
     n_layer: num('n_layer'),
@@ -162,7 +201,7 @@ export function loadHF(dir: string, opts: LoadOptions = {}): { config: GPTConfig
     if (!e) throw new Error(`${path}: missing tensor ${name}`);
     return e;
   };
-  const config = configFromHF(json, { tokens: need('tokens_embed.weight').shape, positions: need('positions_embed.weight').shape, cfc: byName.get('h.0.mlp.c_fc.weight')?.shape }, opts, configPath);
+  const config = configFromHF(json, hfShapes((name) => byName.get(name)?.shape, json, path), opts, configPath);
 
   // Every tensor accounted for, with its shape and a readable dtype, before reading any data.
   const expected = new Map(paramShapes(config));

@@ -33,12 +33,17 @@
  * version 1.0 `<f4` `.npy` exactly as `numpy.save` writes it, and `params_shapes.json`
  * is byte-identical to the release's for the GPT-1 sizes.
  *
+ * The later decoders' switches (`config.ts`) are recorded in `gpt1-ts.json` only when
+ * they differ from GPT-1 (with `n_ctx` for RoPE, whose checkpoint has no position
+ * array to tell it); the array list is then `paramShapes` of that variant, and
+ * n_layer and n_inner are read off the shapes the same way.
+ *
  * @module
  */
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { type GPTConfig } from '../config.ts';
-import { type Params, paramShapes, validateParams } from '../params.ts';
+import { ARCHITECTURE_FIELDS, type GPTConfig, architectureOverrides, makeConfig, usesRope } from '../config.ts';
+import { type Params, blockParamShapes, paramShapes, validateParams } from '../params.ts';
 import { type Tensor, numel, showShape, tensor } from '../tensor.ts';
 import { HOST_LITTLE_ENDIAN, type NpyHeader, encodeNpyHeader, float32LEBytes, readExactly, readNpy, readNpyHeader } from '../io/npy.ts';
 import { type FileContent, writeDirAtomic } from '../io/atomic.ts';
@@ -50,7 +55,9 @@ export const N_SHARDS = 10;
 /** Our optional side file in the original layout. */
 export const EXTRAS_FILE = 'gpt1-ts.json';
 /** Fields of {@link EXTRAS_FILE}: the config fields the shapes do not determine. */
-const EXTRA_FIELDS = ['n_special', 'n_head', 'afn', 'layer_norm_epsilon', 'embd_pdrop', 'attn_pdrop', 'resid_pdrop', 'clf_pdrop', 'initializer_range'] as const;
+const EXTRA_FIELDS = ['n_special', 'n_head', 'afn', 'layer_norm_epsilon', 'embd_pdrop', 'attn_pdrop', 'resid_pdrop', 'clf_pdrop', 'initializer_range', ...ARCHITECTURE_FIELDS, 'n_ctx'] as const;
+/** The string-valued fields of {@link EXTRAS_FILE}. */
+const STRING_FIELDS: readonly string[] = ['afn', 'position_embedding', 'normalization', 'norm_placement'];
 
 const isConv1DWeight = (name: string): boolean => /\.(c_attn|c_proj|c_fc)\.weight$/.test(name);
 
@@ -109,6 +116,7 @@ function parseShapes(json: unknown, where: string): number[][] {
  * @throws a one-line error starting with `where`.
  */
 export function configFromOriginalShapes(shapes: readonly (readonly number[])[], extras: Partial<GPTConfig>, opts: LoadOptions, where: string): GPTConfig {
+  if (Object.keys(extras).some((k) => (ARCHITECTURE_FIELDS as string[]).includes(k)) || extras.afn === 'swiglu') return configFromVariantShapes(shapes, extras, opts, where);
   const n = shapes.length;
   if (n < 14 || (n - 2) % 12 !== 0) throw new Error(`${where}: ${n} shapes is not 2 + 12·n_layer (GPT-1 has 146)`);
   const [pos, tok, , , , , , , cfc] = shapes;
@@ -132,12 +140,51 @@ export function configFromOriginalShapes(shapes: readonly (readonly number[])[],
     },
     where,
   );
-  originalLayout(config).forEach((a, i) => {
+  checkLayout(config, shapes, where);
+  return config;
+}
+
+/** Every shape of the file against the layout of `config`. */
+function checkLayout(config: GPTConfig, shapes: readonly (readonly number[])[], where: string): void {
+  const layout = originalLayout(config);
+  if (layout.length !== shapes.length) throw new Error(`${where}: ${shapes.length} shapes, but the model of gpt1-ts.json has ${layout.length}`);
+  layout.forEach((a, i) => {
     const s = shapes[i];
     if (s.length !== a.fileShape.length || s.some((d, j) => d !== a.fileShape[j])) {
       throw new Error(`${where}: shape ${i} (${a.name}) is ${showShape(s)}, expected ${showShape(a.fileShape)} from the other shapes`);
     }
   });
+}
+
+/**
+ * {@link configFromOriginalShapes} for a variant named by `extras` (RoPE, RMSNorm,
+ * Pre-LN, SwiGLU, experts): the array list of a one-layer model of that variant says
+ * where the token embedding and the first FFN input matrix are and how many arrays a
+ * block has; n_embd, n_inner and n_layer follow from the shapes.
+ */
+function configFromVariantShapes(shapes: readonly (readonly number[])[], extras: Partial<GPTConfig>, opts: LoadOptions, where: string): GPTConfig {
+  const rope = extras.position_embedding === 'rope';
+  const tok = shapes[rope ? 0 : 1];
+  if (tok === undefined || tok.length !== 2) throw new Error(`${where}: the token embedding shape is ${tok === undefined ? 'missing' : showShape(tok)}, expected [n_vocab, n_embd]`);
+  const n_ctx = rope ? extras.n_ctx : shapes[0][0];
+  if (n_ctx === undefined) throw new Error(`${where}: a RoPE model needs n_ctx in ${EXTRAS_FILE}`);
+  const n_special = extras.n_special ?? 0;
+  const base = { ...extras, n_head: chooseNHead(opts, extras.n_head, where), n_vocab: tok[0] - n_special, n_special, n_ctx, n_embd: tok[1] };
+  let probe: GPTConfig;
+  try {
+    probe = makeConfig({ ...base, n_layer: 1, n_inner: 2 });
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`);
+  }
+  const names = paramShapes(probe).map(([name]) => name);
+  const fc = shapes[names.findIndex((name) => name.endsWith('.c_fc.weight'))];
+  const perBlock = blockParamShapes(probe, 0).length;
+  const n_layer = (shapes.length - (names.length - perBlock)) / perBlock;
+  if (!Number.isInteger(n_layer) || n_layer < 1 || fc === undefined || fc.length !== 3) {
+    throw new Error(`${where}: ${shapes.length} shapes do not make whole blocks of ${perBlock} arrays for the model of ${EXTRAS_FILE}`);
+  }
+  const config = configFrom({ ...base, n_layer, n_inner: fc[2] }, where);
+  checkLayout(config, shapes, where);
   return config;
 }
 
@@ -149,7 +196,8 @@ function readExtras(dir: string): Partial<GPTConfig> {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${path}: expected a JSON object`);
   for (const [key, value] of Object.entries(json)) {
     if (!(EXTRA_FIELDS as readonly string[]).includes(key)) throw new Error(`${path}: unknown field ${key} (known: ${EXTRA_FIELDS.join(', ')})`);
-    if (typeof value !== (key === 'afn' ? 'string' : 'number')) throw new Error(`${path}: ${key} must be a ${key === 'afn' ? 'string' : 'number'}, got ${JSON.stringify(value)}`);
+    const kind = STRING_FIELDS.includes(key) ? 'string' : 'number';
+    if (typeof value !== kind) throw new Error(`${path}: ${key} must be a ${kind}, got ${JSON.stringify(value)}`);
   }
   return json as Partial<GPTConfig>;
 }
@@ -228,7 +276,8 @@ export function loadOriginal(dir: string, opts: LoadOptions = {}): { config: GPT
 /** The contents of `gpt1-ts.json` for `config`. */
 export function encodeExtras(config: GPTConfig): string {
   const out: Record<string, unknown> = {};
-  for (const k of EXTRA_FIELDS) out[k] = config[k];
+  for (const k of EXTRA_FIELDS) if (!(ARCHITECTURE_FIELDS as string[]).includes(k) && k !== 'n_ctx') out[k] = config[k];
+  Object.assign(out, architectureOverrides(config), usesRope(config) ? { n_ctx: config.n_ctx } : {}); // only a variant's switches: GPT-1's file is unchanged
   return `${JSON.stringify(out, null, 2)}\n`;
 }
 

@@ -8,9 +8,9 @@
  * | `hidden_states.npy` | float32 [n_layer + 1, T, n_embd]: h₀ (embeddings) then each block's output |
  * | `attentions.npy` | float32 [n_layer, n_head, T, T]: the attention probabilities (row = query) |
  * | `ids.json` | the T token ids, a JSON array |
- * | `loss.json` | `{"lm_loss": …}`: mean next-token cross-entropy over the T − 1 predictions (null when T = 1) |
+ * | `loss.json` | `{"lm_loss": …}`: mean next-token cross-entropy over the T − 1 predictions (null when T = 1); with experts also `moe_aux_loss`, the mean over layers of the load-balancing loss (`moe.ts`) |
  * | `dump.json` | what produced it: checkpoint, layout, config, backend, tokens, shapes |
- * | `grads/<name>.npy` | with `--grads`: dlm_loss/d<name> for every parameter, float32, the parameter's shape |
+ * | `grads/<name>.npy` | with `--grads`: dlm_loss/d<name> for every parameter, float32, the parameter's shape (with experts: of the training objective lm_loss + moe_aux_loss_coef·moe_aux_loss) |
  * | `attention_layer<L>_head<H>.svg` | with `--attention-svg`: a heat map of that head with token labels |
  * | `intermediates/<name>.npy` | with `--intermediates`: every block's intermediate values, stacked over the layers (`intermediates.ts`) |
  *
@@ -78,7 +78,7 @@ export function dumpFiles(config: GPTConfig, r: DumpResult, meta: Record<string,
     'hidden_states.npy': encodeNpyChunks(hidden),
     'attentions.npy': encodeNpyChunks(attentions),
     'ids.json': `${JSON.stringify(r.ids)}\n`,
-    'loss.json': `${JSON.stringify({ lm_loss: r.lmLoss })}\n`,
+    'loss.json': `${JSON.stringify({ lm_loss: r.lmLoss, ...(r.fwd.moeAuxLoss === undefined ? {} : { moe_aux_loss: r.fwd.moeAuxLoss }) })}\n`,
   };
   const shapes: Record<string, readonly number[]> = {
     'logits.npy': logits.shape,

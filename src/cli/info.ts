@@ -14,14 +14,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from './main.ts';
 import type { ParsedFlags } from './args.ts';
-import { type GPTConfig, GPT1, nTokenRows } from '../config.ts';
+import { type GPTConfig, GPT1, architectureOverrides, nTokenRows } from '../config.ts';
 import { type Probe, backend, describeBackend, surveyBackends } from '../kernels/backend.ts';
 import { countParams, paramShapes } from '../params.ts';
 import { showShape } from '../tensor.ts';
 import { type CheckpointFormat } from '../checkpoint/index.ts';
 import { readJson } from '../checkpoint/common.ts';
 import { EXTRAS_FILE, N_SHARDS, configFromOriginalShapes, shardName } from '../checkpoint/original.ts';
-import { HF_CONFIG, HF_WEIGHTS, configFromHF } from '../checkpoint/hf.ts';
+import { HF_CONFIG, HF_WEIGHTS, configFromHF, hfShapes } from '../checkpoint/hf.ts';
 import { readNpyHeader } from '../io/npy.ts';
 import { readSafetensorsHeader } from '../io/safetensors.ts';
 import { CHECKPOINT_FLAG, N_HEAD_FLAG, VOCAB_FLAG, type VocabLookup, commas, describeVocab, dirBytes, findVocab, locateCheckpoint, megabytes, num, str } from './common.ts';
@@ -83,7 +83,7 @@ export function inspectCheckpoint(path: string, nHead?: number): CheckpointInfo 
       return e.shape;
     };
     nHeadRecorded = typeof (json as Record<string, unknown>)?.n_head === 'number';
-    config = configFromHF(json, { tokens: shape('tokens_embed.weight'), positions: shape('positions_embed.weight'), cfc: byName.get('h.0.mlp.c_fc.weight')?.shape }, opts, configPath);
+    config = configFromHF(json, hfShapes((name) => byName.get(name)?.shape, json, weights), opts, configPath);
     for (const [name, want] of paramShapes(config)) {
       const got = shape(name);
       if (got.length !== want.length || got.some((d, i) => d !== want[i])) throw new Error(`${weights}: tensor ${name} has shape ${showShape(got)}, expected ${showShape(want)}`);
@@ -146,7 +146,7 @@ export function infoLines(info: CheckpointInfo, vocab: VocabLookup): string[] {
   const lines = [
     `checkpoint  ${info.dir}`,
     `format      ${layout}, ${megabytes(info.bytes)} on disk`,
-    `config      n_layer ${c.n_layer}, n_embd ${c.n_embd}, n_head ${nHead}, n_inner ${c.n_inner}, n_ctx ${c.n_ctx}, n_vocab ${c.n_vocab}, n_special ${c.n_special}, afn ${c.afn}, layer_norm_epsilon ${c.layer_norm_epsilon}`,
+    `config      n_layer ${c.n_layer}, n_embd ${c.n_embd}, n_head ${nHead}, n_inner ${c.n_inner}, n_ctx ${c.n_ctx}, n_vocab ${c.n_vocab}, n_special ${c.n_special}, afn ${c.afn}, layer_norm_epsilon ${c.layer_norm_epsilon}${Object.entries(architectureOverrides(c)).map(([k, v]) => `, ${k} ${v}`).join('')}`,
     `parameters  ${commas(count)} in ${paramShapes(c).length} tensors${count === release ? ' (the GPT-1 release has the same count)' : ` (the GPT-1 release has ${commas(release)})`}`,
     `memory      weights ${megabytes(m.weights)} (float32); a forward pass over ${m.tokens} tokens ≈ ${megabytes(m.forward)} more; a backward pass (--grads) ≈ ${megabytes(m.backward)} more`,
     `vocabulary  ${describeVocab(vocab)}${vocab.found && vocab.enc.nVocab !== c.n_vocab ? ` (does NOT fit: the model has n_vocab ${c.n_vocab})` : ''}`,

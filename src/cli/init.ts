@@ -28,6 +28,7 @@ import { rng } from '../random.ts';
 import { DEFAULT_VOCAB_DIR, loadEncoder } from '../tokenizer/encoder.ts';
 import { learnBpe, writeVocab } from '../tokenizer/learn.ts';
 import { QUIET_FLAG, RELEASE_N_VOCAB, commas, guardOutDir, num, progress, str } from './common.ts';
+import { ARCHITECTURE_FLAGS, applyArchitectureFlags } from './architecture.ts';
 
 /** The size flags and the config field each sets. */
 const SIZE_FLAGS = {
@@ -119,7 +120,7 @@ async function run(flags: ParsedFlags): Promise<number> {
   const scratch: { dir?: string } = {};
   try {
     const vocab = chooseVocab(flags, scratch);
-    const config = initConfig(flags, vocab);
+    const config = applyArchitectureFlags(flags, initConfig(flags, vocab), 'init'); // --arch and the switches (docs/evolution.md)
     const params = initParamsWith(config, rng(seed), {
       std: num(flags, 'std'),
       embdStd: num(flags, 'embd-std'),
@@ -165,6 +166,7 @@ export const command: Command = {
       merges: { kind: 'int', help: 'merges to learn for --learn-vocab' },
       force: { kind: 'boolean', help: 'replace --out even if it exists and is not empty' },
       quiet: QUIET_FLAG,
+      ...ARCHITECTURE_FLAGS,
     },
   },
   run,

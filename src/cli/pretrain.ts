@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import type { Command } from './main.ts';
 import { type ParsedFlags, UsageError } from './args.ts';
 import { BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, findVocab, num, requireVocab, str } from './common.ts';
+import { ARCHITECTURE_FLAGS, applyArchitectureFlags } from './architecture.ts';
 import { type GPTConfig, PRESETS, makeConfig } from '../config.ts';
 import { loadCheckpoint } from '../checkpoint/index.ts';
 import { type Params, initParams } from '../params.ts';
@@ -104,6 +105,7 @@ export const command: Command = {
       'stop-after': { kind: 'int', help: 'stop after this many updates in total, as if interrupted (resume later with --resume)' },
       backend: BACKEND_FLAG,
       quiet: QUIET_FLAG,
+      ...ARCHITECTURE_FLAGS, // a new model only: a resumed or given model keeps its own
     },
   },
   async run(flags) {
@@ -151,7 +153,7 @@ export const command: Command = {
         }
         const enc = loadEncoder(vocabDir);
         const preset = PRESETS[str(flags, 'config') as string];
-        config = makeConfig({ ...preset, n_vocab: enc.nVocab, n_special: 0, n_ctx: Math.max(preset.n_ctx, ctxFlag ?? 0) });
+        config = applyArchitectureFlags(flags, makeConfig({ ...preset, n_vocab: enc.nVocab, n_special: 0, n_ctx: Math.max(preset.n_ctx, ctxFlag ?? 0) }), 'pretrain');
         params = initParams(config, fork(rng(opt.seed ?? PRETRAIN_DEFAULTS.seed), 'init'));
       }
     }

@@ -109,7 +109,7 @@ export interface DemoResults {
 }
 
 /** The paper's task kind of each demo task. */
-const TASK_KIND: Readonly<Record<DemoTask, TaskKind>> = { spam: 'classification', wordnet: 'multiple-choice' };
+export const TASK_KIND: Readonly<Record<DemoTask, TaskKind>> = { spam: 'classification', wordnet: 'multiple-choice' };
 
 /** Prompts for the samples, in the style of each pre-training corpus. */
 const PROMPTS: Readonly<Record<DemoTask, readonly string[]>> = {
@@ -117,7 +117,7 @@ const PROMPTS: Readonly<Record<DemoTask, readonly string[]>> = {
   wordnet: ['dog:', 'run:', 'happy:', 'bank:', 'light:'],
 };
 
-function toTextExample(kind: TaskKind, e: ClassificationExample | MultipleChoiceExample): TextExample {
+export function toTextExample(kind: TaskKind, e: ClassificationExample | MultipleChoiceExample): TextExample {
   if (kind === 'multiple-choice') {
     const m = e as MultipleChoiceExample;
     return { kind: 'multiple-choice', context: m.context, choices: m.choices, label: m.label };

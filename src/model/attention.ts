@@ -60,15 +60,22 @@
  * P … P+T−1 after the P cached ones, the scores are [T, P+T], and the mask becomes
  * B[i, j] = 1 if j ≤ P + i. With P = 0 this is the formula above.
  *
+ * ## RoPE (switch, `rope.ts`)
+ * With `position_embedding: rope`, Qₕ and the new Kₕ are rotated to their absolute
+ * positions P … P+T−1 right after split_heads (the cache holds rotated keys), and in
+ * the backward dQₕ and the new rows of dKₕ are rotated back (Rᵀ). `q` and `present.k`
+ * then hold the rotated vectors. Off (GPT-1): nothing changes.
+ *
  * @module
  */
-import type { GPTConfig } from '../config.ts';
+import { type GPTConfig, usesRope } from '../config.ts';
 import { bmm, bmmNT, bmmTN } from '../kernels/matmul.ts';
 import type { Params } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
 import { type Tensor, tensor } from '../tensor.ts';
 import { conv1dBackward, conv1dForward } from './conv1d.ts';
 import { type DropoutMask, dropoutBackward, dropoutForward, dropoutMask } from './dropout.ts';
+import { ropeBackward, ropeForward } from './rope.ts';
 import { softmax, softmaxBackward } from './softmax.ts';
 
 /** Keys and values of the positions seen so far, per head: both [n_head, P, d_h]. */
@@ -95,6 +102,8 @@ export interface AttentionOutput {
   readonly probsDrop?: DropoutMask;
   /** Residual dropout mask on the c_proj output, [T, d]; undefined when not training. */
   readonly residDrop?: DropoutMask;
+  /** RoPE only: c_attn's output [T, 3d] before the rotation (`q` and `present.k` are rotated). */
+  readonly qkv?: Tensor;
 }
 
 /** The value added to masked scores: the original's `-1e9`. */
@@ -199,8 +208,9 @@ export async function attentionForward(params: Params, config: GPTConfig, layer:
   const dH = d / H;
 
   const qkv = await conv1dForward(x, params[`${p}c_attn.weight`], params[`${p}c_attn.bias`]); // [T, 3d]
-  const q = splitHeads(qkv, 0, H, dH); // [H, T, d_h]
-  const k = appendPositions(past?.k, splitHeads(qkv, d, H, dH)); // [H, S, d_h], S = P + T
+  const P = past?.k.shape[1] ?? 0;
+  const q = rotateQK(config, splitHeads(qkv, 0, H, dH), P); // [H, T, d_h] (RoPE: rotated)
+  const k = appendPositions(past?.k, rotateQK(config, splitHeads(qkv, d, H, dH), P)); // [H, S, d_h], S = P + T
   const v = appendPositions(past?.v, splitHeads(qkv, 2 * d, H, dH)); // [H, S, d_h]
 
   const scores = await bmmNT(q, k); // Qₕ·Kₕᵀ: [H, T, S]
@@ -211,7 +221,7 @@ export async function attentionForward(params: Params, config: GPTConfig, layer:
   const proj = await conv1dForward(a, params[`${p}c_proj.weight`], params[`${p}c_proj.bias`]); // [T, d]
   const residDrop = dropout === undefined ? undefined : dropoutMask(fork(dropout, `${p}resid`), proj.shape, config.resid_pdrop);
   const y = dropoutForward(proj, residDrop); // [T, d]
-  return { y, x, probs, q, present: { k, v }, a, probsDrop, residDrop };
+  return { y, x, probs, q, present: { k, v }, a, probsDrop, residDrop, ...(usesRope(config) ? { qkv } : {}) };
 }
 
 /** Gradients of {@link attentionForward}: the input's and this layer's four parameters' (by name). */
@@ -244,7 +254,8 @@ export async function attentionBackward(params: Params, config: GPTConfig, layer
   const dQ = await bmm(dScores, k); // dsₕ·Kₕ: [H, T, d_h]
   const dK = await bmmTN(dScores, fwd.q); // dsₕᵀ·Qₕ: [H, S, d_h]
 
-  const dQKV = joinHeads([dQ, lastPositions(dK, T), lastPositions(dV, T)]); // [T, 3d]
+  const P = k.shape[1] - T;
+  const dQKV = joinHeads([unrotateQK(config, dQ, P), unrotateQK(config, lastPositions(dK, T), P), lastPositions(dV, T)]); // [T, 3d]
   const cAttn = await conv1dBackward(fwd.x, params[`${p}c_attn.weight`], dQKV); // dx: [T, d]
   return {
     dx: cAttn.dx,
@@ -255,6 +266,16 @@ export async function attentionBackward(params: Params, config: GPTConfig, layer
       [`${p}c_proj.bias`]: cProj.db,
     },
   };
+}
+
+/** RoPE on per-head q or k [H, T, d_h] at positions P …, when `config` uses it; else x itself. */
+function rotateQK(config: GPTConfig, x: Tensor, P: number): Tensor {
+  return usesRope(config) ? ropeForward(x, P, config.rope_theta ?? 10000) : x;
+}
+
+/** The backward of {@link rotateQK}: Rᵀ·dx, or dx itself. */
+function unrotateQK(config: GPTConfig, dx: Tensor, P: number): Tensor {
+  return usesRope(config) ? ropeBackward(dx, P, config.rope_theta ?? 10000) : dx;
 }
 
 /** The last T positions of [H, S, d_h]: [H, T, d_h] (drops the cached positions' rows). */

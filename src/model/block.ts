@@ -23,15 +23,23 @@
  *     dz₁ = LN₁ backward of dn                     (z₁ = x + attn(x))
  *     dx  = dz₁ + attn backward of dz₁
  *
+ * ## Switches (docs/evolution.md)
+ * `norm_placement: pre` hands the block to `preln.ts`; `normalization: rmsnorm` swaps
+ * LN for RMSNorm (`norm.ts`); `n_experts` > 0 swaps the FFN for a mixture of experts
+ * (`moe.ts`). With none of them this is GPT-1's block, bit for bit.
+ *
  * @module
  */
-import type { GPTConfig } from '../config.ts';
+import { type GPTConfig, usesPreLN } from '../config.ts';
 import type { Params } from '../params.ts';
 import type { Rng } from '../random.ts';
 import { type Tensor, add } from '../tensor.ts';
 import { type AttentionOutput, type KeyValue, attentionBackward, attentionForward } from './attention.ts';
-import { type FFNOutput, ffnBackward, ffnForward } from './ffn.ts';
-import { type LayerNormOutput, layerNormBackward, layerNormForward } from './layernorm.ts';
+import type { FFNOutput } from './ffn.ts';
+import type { LayerNormOutput } from './layernorm.ts';
+import { mlpBackward, mlpForward } from './moe.ts';
+import { normBackward, normForward } from './norm.ts';
+import { preLnBlockBackward, preLnBlockForward } from './preln.ts';
 
 /** What the forward pass computed and the backward pass needs. */
 export interface BlockOutput {
@@ -53,13 +61,13 @@ export interface BlockOutput {
  *   forks its own named stream from it); undefined for evaluation
  */
 export async function blockForward(params: Params, config: GPTConfig, layer: number, x: Tensor, past?: KeyValue, dropout?: Rng): Promise<BlockOutput> {
+  if (usesPreLN(config)) return preLnBlockForward(params, config, layer, x, past, dropout);
   const p = `h.${layer}.`;
-  const eps = config.layer_norm_epsilon;
   const attn = await attentionForward(params, config, layer, x, past, dropout);
-  const ln1 = layerNormForward(add(x, attn.y), params[`${p}ln_1.weight`], params[`${p}ln_1.bias`], eps);
+  const ln1 = normForward(params, config, `${p}ln_1`, add(x, attn.y));
   const n = ln1.y;
-  const ffn = await ffnForward(params, config, layer, n, dropout);
-  const ln2 = layerNormForward(add(n, ffn.y), params[`${p}ln_2.weight`], params[`${p}ln_2.bias`], eps);
+  const ffn = await mlpForward(params, config, layer, n, dropout);
+  const ln2 = normForward(params, config, `${p}ln_2`, add(n, ffn.y));
   return { h: ln2.y, x, attn, ln1, ffn, ln2 };
 }
 
@@ -73,22 +81,13 @@ export interface BlockGrads {
 
 /** Backward of block `layer` given dh = dL/dh [T, d]. */
 export async function blockBackward(params: Params, config: GPTConfig, layer: number, fwd: BlockOutput, dh: Tensor): Promise<BlockGrads> {
+  if (usesPreLN(config)) return preLnBlockBackward(params, config, layer, fwd, dh);
   const p = `h.${layer}.`;
-  const ln2 = layerNormBackward(fwd.ln2, params[`${p}ln_2.weight`], dh); // dz₂: [T, d]
-  const ffn = await ffnBackward(params, config, layer, fwd.ffn, ln2.dx);
+  const ln2 = normBackward(params, config, `${p}ln_2`, fwd.ln2, dh); // dz₂: [T, d]
+  const ffn = await mlpBackward(params, config, layer, fwd.ffn, ln2.dx);
   const dn = add(ln2.dx, ffn.dx); // [T, d]
-  const ln1 = layerNormBackward(fwd.ln1, params[`${p}ln_1.weight`], dn); // dz₁: [T, d]
+  const ln1 = normBackward(params, config, `${p}ln_1`, fwd.ln1, dn); // dz₁: [T, d]
   const attn = await attentionBackward(params, config, layer, fwd.attn, ln1.dx);
   const dx = add(ln1.dx, attn.dx); // [T, d]
-  return {
-    dx,
-    grads: {
-      ...attn.grads,
-      [`${p}ln_1.weight`]: ln1.dg,
-      [`${p}ln_1.bias`]: ln1.db,
-      ...ffn.grads,
-      [`${p}ln_2.weight`]: ln2.dg,
-      [`${p}ln_2.bias`]: ln2.db,
-    },
-  };
+  return { dx, grads: { ...attn.grads, ...ln1.grads, ...ffn.grads, ...ln2.grads } };
 }

@@ -32,9 +32,13 @@
  *     dW_e[v, :] = Σ_{t : ids[t] = v} dh₀[t, :]      (a token seen twice gets both rows)
  *     dW_p[positionOffset + t, :] = dh₀[t, :]        (every other row of W_p gets 0)
  *
+ * ## RoPE (switch)
+ * With `position_embedding: rope` there is no W_p: h₀ = U·W_e, and the positions enter
+ * in attention instead (`rope.ts`). `dPositions` is then an empty [0, d].
+ *
  * @module
  */
-import { type GPTConfig, nTokenRows } from '../config.ts';
+import { type GPTConfig, nTokenRows, usesRope } from '../config.ts';
 import type { Params } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
 import { type Tensor, tensor } from '../tensor.ts';
@@ -71,7 +75,7 @@ export function embeddingForward(params: Params, config: GPTConfig, ids: readonl
   validateIds(config, ids, positionOffset);
   const d = config.n_embd;
   const We = params['tokens_embed.weight'].data; // [n_vocab + n_special, d]
-  const Wp = params['positions_embed.weight'].data; // [n_ctx, d]
+  const Wp = usesRope(config) ? new Float32Array((positionOffset + ids.length) * d) : params['positions_embed.weight'].data; // [n_ctx, d] (RoPE: zeros, adding 0 exactly)
   const h = new Float32Array(ids.length * d); // [T, d]
   for (let t = 0; t < ids.length; t++) {
     const tokenRow = ids[t] * d;
@@ -102,6 +106,7 @@ export function embeddingDropout(params: Params, config: GPTConfig, r: Rng | und
   const We = params['tokens_embed.weight']; // [n_vocab + n_special, d]
   const Wp = params['positions_embed.weight']; // [n_ctx, d]
   const tokens = dropoutMask(fork(r, 'tokens_embed.weight'), We.shape, config.embd_pdrop);
+  if (usesRope(config)) return { params: Object.freeze({ ...params, 'tokens_embed.weight': dropoutForward(We, tokens) }), tokens };
   const positions = dropoutMask(fork(r, 'positions_embed.weight'), Wp.shape, config.embd_pdrop);
   const dropped = { ...params, 'tokens_embed.weight': dropoutForward(We, tokens), 'positions_embed.weight': dropoutForward(Wp, positions) };
   return { params: Object.freeze(dropped), tokens, positions };
@@ -123,15 +128,16 @@ export function embeddingBackward(config: GPTConfig, ids: readonly number[], dh0
   validateIds(config, ids, positionOffset);
   const d = config.n_embd;
   const dTokens = new Float32Array(nTokenRows(config) * d); // [n_vocab + n_special, d]
-  const dPositions = new Float32Array(config.n_ctx * d); // [n_ctx, d]
+  const positionRows = usesRope(config) ? 0 : config.n_ctx;
+  const dPositions = new Float32Array(positionRows * d); // [n_ctx, d] (RoPE: [0, d])
   for (let t = 0; t < ids.length; t++) {
     const tokenRow = ids[t] * d;
     const positionRow = (positionOffset + t) * d;
     for (let c = 0; c < d; c++) {
       const g = dh0.data[t * d + c];
       dTokens[tokenRow + c] += g;
-      dPositions[positionRow + c] = g;
+      if (positionRows > 0) dPositions[positionRow + c] = g;
     }
   }
-  return { dTokens: tensor([nTokenRows(config), d], dTokens), dPositions: tensor([config.n_ctx, d], dPositions) };
+  return { dTokens: tensor([nTokenRows(config), d], dTokens), dPositions: tensor([positionRows, d], dPositions) };
 }

@@ -44,6 +44,7 @@ import { type Rng, fork } from '../random.ts';
 import { type Tensor, map, tensor } from '../tensor.ts';
 import { conv1dBackward, conv1dForward } from './conv1d.ts';
 import { type DropoutMask, dropoutBackward, dropoutForward, dropoutMask } from './dropout.ts';
+import { swigluBackward, swigluForward } from './swiglu.ts';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
@@ -97,6 +98,8 @@ export interface FFNOutput {
   readonly g: Tensor;
   /** Residual dropout mask on the output, [T, d]; undefined when not training. */
   readonly drop?: DropoutMask;
+  /** SwiGLU only (`swiglu.ts`): the gate's pre-activation v = x·W_gate + b_gate, [T, n_inner]; then g = silu(v) ⊙ u. */
+  readonly gate?: Tensor;
 }
 
 /**
@@ -105,7 +108,13 @@ export interface FFNOutput {
  *   `fork(dropout, 'h.{layer}.mlp.resid')`); undefined for evaluation
  */
 export async function ffnForward(params: Params, config: GPTConfig, layer: number, x: Tensor, dropout?: Rng): Promise<FFNOutput> {
-  const p = `h.${layer}.mlp.`;
+  return ffnForwardAt(params, config, `h.${layer}.mlp.`, x, dropout);
+}
+
+/** {@link ffnForward} with the parameters under `prefix` (a block's `h.{i}.mlp.`, or an expert's in `moe.ts`); `swiglu` goes to `swiglu.ts`. */
+export async function ffnForwardAt(params: Params, config: GPTConfig, prefix: string, x: Tensor, dropout?: Rng): Promise<FFNOutput> {
+  if (config.afn === 'swiglu') return swigluForward(params, config, prefix, x, dropout);
+  const p = prefix;
   const act = ACTIVATIONS[config.afn];
   const u = await conv1dForward(x, params[`${p}c_fc.weight`], params[`${p}c_fc.bias`]); // [T, n_inner]
   const g = map(u, act); // [T, n_inner]
@@ -125,7 +134,13 @@ export interface FFNGrads {
 
 /** Backward of the feed-forward network of block `layer`, given dy [T, d]. */
 export async function ffnBackward(params: Params, config: GPTConfig, layer: number, fwd: FFNOutput, dy: Tensor): Promise<FFNGrads> {
-  const p = `h.${layer}.mlp.`;
+  return ffnBackwardAt(params, config, `h.${layer}.mlp.`, fwd, dy);
+}
+
+/** {@link ffnBackward} with the parameters under `prefix`. */
+export async function ffnBackwardAt(params: Params, config: GPTConfig, prefix: string, fwd: FFNOutput, dy: Tensor): Promise<FFNGrads> {
+  if (config.afn === 'swiglu') return swigluBackward(params, prefix, fwd, dy);
+  const p = prefix;
   const actGrad = ACTIVATION_GRADS[config.afn];
   const dh2 = dropoutBackward(dy, fwd.drop); // [T, d]
   const proj = await conv1dBackward(fwd.g, params[`${p}c_proj.weight`], dh2); // dg: [T, n_inner]

@@ -31,9 +31,15 @@
  * {@link batchLmLossAndGrads} does that for the language-model loss, averaging over
  * sequences like the original (`tf.reduce_mean(lm_losses)` of per-sequence means).
  *
+ * ## Switches (docs/evolution.md)
+ * `norm_placement: pre` adds a final norm h_n ← ln_f(h_n) before the head (the last
+ * `hiddenStates` entry is after it, as in HF GPT-2/LLaMA); `position_embedding: rope`
+ * drops W_p; `n_experts` > 0 adds the load-balancing loss to the objective, whose
+ * gradient {@link backward} includes (`moe.ts`). Off: GPT-1, unchanged.
+ *
  * @module
  */
-import type { GPTConfig } from '../config.ts';
+import { type GPTConfig, nExperts, usesPreLN, usesRope } from '../config.ts';
 import { type Params, paramShapes, validateParams } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
 import { type Tensor, add, assertShape, scale, zeros } from '../tensor.ts';
@@ -42,6 +48,9 @@ import { type BlockOutput, blockBackward, blockForward } from './block.ts';
 import { dropoutBackward } from './dropout.ts';
 import { type EmbeddingDropout, embeddingBackward, embeddingDropout, embeddingForward, validateIds } from './embedding.ts';
 import { headBackward, headForward } from './head.ts';
+import type { LayerNormOutput } from './layernorm.ts';
+import type { MoEOutput } from './moe.ts';
+import { normBackward, normForward } from './norm.ts';
 import { lmLoss, lmLossBackward } from './objectives.ts';
 
 export interface ForwardOptions {
@@ -78,6 +87,10 @@ export interface ForwardOutput {
   readonly positionOffset: number;
   /** The embedding matrices this pass used (dropped out when training) and their masks. */
   readonly embedding: EmbeddingDropout;
+  /** Pre-LN only: the final norm ln_f of the last block's output (its `y` is the last `hiddenStates` entry). */
+  readonly finalNorm?: LayerNormOutput;
+  /** Mixture of experts only: the mean over layers of the load-balancing loss (`moe.ts`). */
+  readonly moeAuxLoss?: number;
 }
 
 /** Number of positions already in a key/value cache. */
@@ -110,10 +123,18 @@ export async function forward(params: Params, config: GPTConfig, ids: readonly n
     h = block.h; // [T, d]
     hiddenStates.push(h);
   }
+  const finalNorm = usesPreLN(config) ? normForward(params, config, 'ln_f', h) : undefined; // Pre-LN: h_n ← ln_f(h_n)
+  if (finalNorm !== undefined) {
+    h = finalNorm.y;
+    hiddenStates[config.n_layer] = h;
+  }
   const logits = options.skipLogits
     ? { shape: [ids.length, 0], data: new Float32Array(0) }
     : await headForward(embedding.params, h); // [T, n_vocab + n_special]
+  const moeAuxLoss = nExperts(config) > 0 ? blocks.reduce((s, b) => s + (b.ffn as MoEOutput).aux, 0) / config.n_layer : undefined;
   return {
+    ...(finalNorm === undefined ? {} : { finalNorm }),
+    ...(moeAuxLoss === undefined ? {} : { moeAuxLoss }),
     logits,
     hiddenStates,
     attentions: blocks.map((b) => b.attn.probs),
@@ -163,6 +184,11 @@ export async function backward(params: Params, config: GPTConfig, fwd: ForwardOu
   }
 
   const grads: Record<string, Tensor> = {};
+  if (fwd.finalNorm !== undefined) {
+    const lnf = normBackward(params, config, 'ln_f', fwd.finalNorm, dh);
+    Object.assign(grads, lnf.grads);
+    dh = lnf.dx; // dL/dh_n before ln_f
+  }
   for (let layer = config.n_layer - 1; layer >= 0; layer--) {
     const block = await blockBackward(params, config, layer, fwd.blocks[layer], dh);
     Object.assign(grads, block.grads);
@@ -172,7 +198,7 @@ export async function backward(params: Params, config: GPTConfig, fwd: ForwardOu
   const emb = embeddingBackward(config, fwd.ids, dh, fwd.positionOffset); // dh is dL/dh₀ now
   const dTokensDropped = dTokensFromHead === undefined ? emb.dTokens : add(emb.dTokens, dTokensFromHead); // dW̃_e
   grads['tokens_embed.weight'] = dropoutBackward(dTokensDropped, fwd.embedding.tokens);
-  grads['positions_embed.weight'] = dropoutBackward(emb.dPositions, fwd.embedding.positions);
+  if (!usesRope(config)) grads['positions_embed.weight'] = dropoutBackward(emb.dPositions, fwd.embedding.positions);
 
   const ordered: Record<string, Tensor> = {}; // checkpoint order, like params
   for (const [name] of paramShapes(config)) ordered[name] = grads[name];
@@ -181,7 +207,8 @@ export async function backward(params: Params, config: GPTConfig, fwd: ForwardOu
 
 /**
  * The language-model loss L₁ of one sequence (mean next-token cross-entropy, see
- * `objectives.ts`) and its gradient with respect to every parameter.
+ * `objectives.ts`) and its gradient with respect to every parameter. With experts,
+ * the gradient is of the training objective L₁ + coef·aux, and `moeAuxLoss` is aux.
  * @param mask optional per-token mask M, length T
  * @param options forward options, e.g. `{ dropout: { rng } }` for a training step
  */
@@ -191,11 +218,11 @@ export async function lmLossAndGrads(
   ids: readonly number[],
   mask?: readonly number[],
   options: ForwardOptions = {},
-): Promise<{ loss: number; grads: Params }> {
+): Promise<{ loss: number; grads: Params; moeAuxLoss?: number }> {
   const fwd = await forward(params, config, ids, options);
   const loss = lmLoss(fwd.logits, ids, mask);
   const grads = await backward(params, config, fwd, { dLogits: lmLossBackward(fwd.logits, ids, mask) });
-  return { loss, grads };
+  return fwd.moeAuxLoss === undefined ? { loss, grads } : { loss, grads, moeAuxLoss: fwd.moeAuxLoss };
 }
 
 /**
@@ -210,18 +237,21 @@ export async function batchLmLossAndGrads(
   config: GPTConfig,
   batch: readonly { readonly ids: readonly number[]; readonly mask?: readonly number[] }[],
   dropout?: { readonly rng: Rng },
-): Promise<{ loss: number; grads: Params }> {
+): Promise<{ loss: number; grads: Params; moeAuxLoss?: number }> {
   if (batch.length === 0) throw new Error('batchLmLossAndGrads: the batch is empty');
   const embedding = dropout === undefined ? undefined : embeddingDropout(params, config, fork(dropout.rng, 'embedding'));
   let loss = 0;
+  let aux = 0;
   let sum: Params | undefined;
   for (let i = 0; i < batch.length; i++) {
     const options: ForwardOptions = dropout === undefined ? {} : { dropout: { rng: fork(dropout.rng, String(i)), embedding } };
     const one = await lmLossAndGrads(params, config, batch[i].ids, batch[i].mask, options);
     loss += one.loss;
+    aux += one.moeAuxLoss ?? 0;
     sum = sum === undefined ? one.grads : addGrads(sum, one.grads);
   }
-  return { loss: loss / batch.length, grads: scaleGrads(sum as Params, 1 / batch.length) };
+  const out = { loss: loss / batch.length, grads: scaleGrads(sum as Params, 1 / batch.length) };
+  return nExperts(config) > 0 ? { ...out, moeAuxLoss: aux / batch.length } : out;
 }
 
 /** a + b, parameter by parameter (both must have the same names and shapes). */

@@ -27,9 +27,17 @@
  *     z₂  = n + m                        [T, d]        z2
  *     h   = LN₂(z₂)                      [T, d]        h  (= hidden_states[l + 1])
  *
+ * ## The later decoders' switches (`block.ts`, docs/evolution.md)
+ * The same names, filled where they apply: with RoPE, `c_attn` is the projection
+ * before the rotation and `q`, `k` (and so `scores`) are after it; with Pre-LN
+ * (a = x + attn(LN₁(x)), h = a + ffn(LN₂(a))), `z1` is a, `n` is LN₂(a) (the FFN's
+ * input, as in Post-LN) and `z2` is h; with SwiGLU, `ffn_pre` is the up projection u
+ * and `ffn_act` is silu(gate) ⊙ u; with experts, `ffn_pre` is the router logits
+ * [T, E] and `ffn_act` the routing weights [T, E] (0 for an unchosen expert).
+ *
  * @module
  */
-import type { GPTConfig } from '../config.ts';
+import { type GPTConfig, usesPreLN } from '../config.ts';
 import { bmmNT } from '../kernels/matmul.ts';
 import { type Tensor, add, tensor } from '../tensor.ts';
 import { mergeHeads, scaleAndMask } from './attention.ts';
@@ -68,10 +76,11 @@ export async function blockIntermediates(config: GPTConfig, block: BlockOutput):
   const { q, present, a, y } = block.attn;
   const { k, v } = present; // [H, T, d_h]
   if (k.shape[1] !== q.shape[1]) throw new Error('blockIntermediates: a forward pass with a key/value cache has no per-block trace of its cached positions');
-  const z1 = add(block.x, y); // as blockForward: x + attn(x)
-  const n = block.ln1.y;
+  const z1 = add(block.x, y); // as blockForward: x + attn(x) (Pre-LN: a = x + attn(LN₁(x)), as preLnBlockForward)
+  const pre = usesPreLN(config);
+  const n = pre ? block.ln2.y : block.ln1.y;
   return {
-    c_attn: concatColumns([mergeHeads(q), mergeHeads(k), mergeHeads(v)]), // the inverse of split_heads: exactly c_attn's output
+    c_attn: block.attn.qkv ?? concatColumns([mergeHeads(q), mergeHeads(k), mergeHeads(v)]), // the inverse of split_heads: exactly c_attn's output (RoPE: kept before the rotation)
     q,
     k,
     v,
@@ -83,7 +92,7 @@ export async function blockIntermediates(config: GPTConfig, block: BlockOutput):
     ffn_pre: block.ffn.u,
     ffn_act: block.ffn.g,
     ffn_out: block.ffn.y,
-    z2: add(n, block.ffn.y), // as blockForward: n + ffn(n)
+    z2: pre ? block.h : add(n, block.ffn.y), // as blockForward: n + ffn(n) (Pre-LN: h = a + ffn(LN₂(a)))
     h: block.h,
   };
 }
