@@ -238,6 +238,7 @@ function selectPosition(t: number): void {
 function drawLoss(): void {
   const loss = run?.loss ?? null;
   byTestId('loss').textContent = loss === null ? '– (one token: nothing to predict)' : loss.toFixed(4);
+  byTestId('loss').dataset.loss = String(loss);
   $('#ppl').textContent = loss === null ? '' : `perplexity e^L₁ = ${Math.exp(loss).toFixed(1)}, over ${(run as Run).ids.length - 1} predictions`;
 }
 
