@@ -7,6 +7,8 @@
  * reproduce it either way).
  */
 import fc from 'fast-check';
+// Node's backend hooks (process.env, Dawn for WebGPU, headless-gl, worker threads).
+import '../src/kernels/node.ts';
 
 const seed = process.env.FC_SEED;
 if (seed !== undefined && seed !== '') {

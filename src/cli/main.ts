@@ -5,6 +5,7 @@
  *
  * @module
  */
+import '../kernels/node.ts'; // Node's backend hooks: process.env, Dawn, headless-gl, worker threads
 import { type CommandSpec, type ParsedFlags, UsageError, helpText, parseFlags } from './args.ts';
 
 /** One `gpt1` command: its flags and what it does with them. Resolves to the exit status. */
