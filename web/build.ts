@@ -12,7 +12,7 @@
  * @module
  */
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
@@ -20,13 +20,22 @@ const WEB = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(WEB, '..');
 const OUT = join(WEB, 'dist');
 
-/** Routes the Node backend chooser to the browser's, and Node built-ins to a stub (see `src/shim/node.ts`). */
-const browserCore: Plugin = {
-  name: 'gpt1-browser-core',
+/**
+ * The model, the kernels, the backend choice and the tokenizer import nothing
+ * Node-only. The file-format parsers the page reuses (`src/io/npy.ts`,
+ * `src/io/safetensors.ts`, `src/checkpoint/*.ts`: headers, configs, layouts) share
+ * their modules with the Node readers, which import `node:fs` and `node:path`; those
+ * imports, and only those, resolve to a stub whose functions throw
+ * (`src/shim/node.ts`). A Node built-in imported from anywhere else fails the build.
+ */
+const FILE_FORMAT_MODULES = [join(ROOT, 'src/io'), join(ROOT, 'src/checkpoint')];
+const nodeStub: Plugin = {
+  name: 'gpt1-node-stub',
   setup(b) {
-    b.onResolve({ filter: /^node:/ }, () => ({ path: join(WEB, 'src/shim/node.ts') }));
-    const nodeBackend = join(ROOT, 'src/kernels/backend.ts');
-    b.onResolve({ filter: /backend\.ts$/ }, (args) => (resolve(args.resolveDir, args.path) === nodeBackend ? { path: join(WEB, 'src/backend.ts') } : undefined));
+    b.onResolve({ filter: /^node:/ }, (args) => {
+      if (FILE_FORMAT_MODULES.some((dir) => args.importer.startsWith(dir + sep))) return { path: join(WEB, 'src/shim/node.ts') };
+      return { errors: [{ text: `${args.path} imported by ${args.importer}: the page's bundle must not need Node built-ins` }] };
+    });
   },
 };
 
@@ -44,7 +53,7 @@ export async function buildSite(out = OUT): Promise<string> {
     sourcemap: true,
     minify: true,
     logLevel: 'warning',
-    plugins: [browserCore],
+    plugins: [nodeStub],
   });
   for (const f of ['index.html', 'style.css']) cpSync(join(WEB, f), join(out, f));
   cpSync(join(WEB, 'model'), join(out, 'model'), { recursive: true });

@@ -23,7 +23,7 @@ import { type NpyHeader, decodeNpyData, float16ToNumber, npyHeaderEnd, parseNpyH
 import { READABLE_DTYPES, type SafetensorsEntry, type SafetensorsHeader, assertFinite, firstNonFinite, parseSafetensorsHeader, safetensorsHeaderEnd } from '../../src/io/safetensors.ts';
 import { type Params, paramShapes, validateParams } from '../../src/params.ts';
 import { type Tensor, numel, showShape, tensor } from '../../src/tensor.ts';
-import { type GptTextEncoder, VOCAB_FILE_NAMES, textEncoderFromData } from '../../src/tokenizer/encoder.ts';
+import { type GptTextEncoder, VOCAB_FILE_NAMES, textEncoderFromData } from '../../src/tokenizer/text-encoder.ts';
 
 /** What the page needs of a file: `File` and `Blob` both are. */
 export interface FileLike {

@@ -3,7 +3,8 @@
  * and show what each part computes, generate with the key/value cache. Every number
  * comes from the project's own modules in `src/` (the same the `gpt1` command runs),
  * bundled for the browser by `web/build.ts`; the matrix products run as gpu.js
- * kernels on WebGPU, WebGL2 or the CPU (`backend.ts`).
+ * kernels on WebGPU, WebGL2 or the CPU (`src/kernels/backend.ts` chooses, or
+ * `?backend=` forces).
  *
  * Test hooks (`data-testid`): `tokens` (one child per token, `data-id`),
  * `next-token` (rows with `data-id`, `data-p`), `backend`, `status` (`ready` when
@@ -13,12 +14,12 @@
  * @module
  */
 import type { GPTConfig } from '../../src/config.ts';
+import { type BackendName, backend, setBackendEnvironment } from '../../src/kernels/backend.ts';
 import { generate } from '../../src/generate.ts';
 import { type ForwardOutput, forward } from '../../src/model/gpt.ts';
 import { lmLoss } from '../../src/model/objectives.ts';
 import type { Params } from '../../src/params.ts';
-import { type GptTextEncoder, bpe, decode, pretokenize, textEncoderFromData } from '../../src/tokenizer/encoder.ts';
-import { type BackendName, adapterInfo, backend, forceBackend } from './backend.ts';
+import { type GptTextEncoder, bpe, decode, pretokenize, textEncoderFromData } from '../../src/tokenizer/text-encoder.ts';
 import { type FileLike, type LoadedModel, loadFiles } from './files.ts';
 import { type Candidate, chip, drawAttention, drawNextTokens, drawNorms, el, showPiece } from './views.ts';
 
@@ -349,12 +350,12 @@ function wire(): void {
   });
 }
 
-/** `?backend=webgl|webgl2|webgpu|cpu` as a backend name. */
+/** `?backend=webgpu|webgl|webgl2|webasm|cpu` as a backend name (`webgl` is WebGL2). */
 function backendParam(v: string | null): BackendName | undefined {
   if (v === null || v === '') return undefined;
   if (v === 'webgl' || v === 'webgl2') return 'webgl2';
-  if (v === 'webgpu' || v === 'cpu') return v;
-  throw new Error(`?backend=${v}: expected webgpu, webgl or cpu`);
+  if (v === 'webgpu' || v === 'webasm' || v === 'cpu') return v;
+  throw new Error(`?backend=${v}: expected webgpu, webgl, webasm or cpu`);
 }
 
 async function main(): Promise<void> {
@@ -363,13 +364,17 @@ async function main(): Promise<void> {
   $<HTMLTextAreaElement>('#text').value = q.get('text') ?? 'the president is';
   try {
     const forced = backendParam(q.get('backend'));
-    forceBackend(forced);
-    $<HTMLSelectElement>('#backend-switch').value = q.get('backend') === 'webgl2' ? 'webgl' : (q.get('backend') ?? '');
+    $<HTMLSelectElement>('#backend-switch').value = forced === 'webgl2' ? 'webgl' : (forced ?? '');
+    // The page's settings: only the backend, from the query (the automatic choice skips software GPUs).
+    setBackendEnvironment({ platform: 'browser', vars: () => ({ GPT1_BACKEND: forced }) });
     const be = await backend();
     byTestId('backend').textContent = be.name;
-    const info = await adapterInfo(be.name);
-    byTestId('adapter').textContent = `(${info.software ? 'software' : 'hardware'}: ${info.description}; ${be.reason})`;
-    byTestId('adapter').dataset.software = String(info.software);
+    const adapter = byTestId('adapter');
+    const software = be.adapter?.software ?? false;
+    const cpu = be.name === 'webasm' ? 'WebAssembly on the CPU' : 'JavaScript on the CPU';
+    adapter.textContent = `(${be.adapter === undefined ? `no GPU: ${cpu}` : `${software ? 'software GPU' : 'hardware GPU'}: ${be.adapter.name}`})`;
+    adapter.dataset.software = String(software);
+    $('#backend-reason').textContent = forced === undefined ? `Chosen: ${be.reason.replace(/GPT1_BACKEND=(\w+)/g, '?backend=$1')}.` : 'Forced by ?backend=.';
   } catch (e) {
     byTestId('backend').textContent = 'none';
     return fail(e);

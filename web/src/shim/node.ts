@@ -1,11 +1,11 @@
 /**
- * Stand-in for the Node-only built-ins (`node:fs`, `node:path`, `node:url`,
- * `node:module`, `node:crypto`) that some modules of `src/` import for their file
- * functions. The page never calls those functions (it reads the reader's files
- * with `web/src/files.ts`); if one is called, it fails with a clear message.
- *
- * Temporary: the bundle stops needing it once the core imports no Node-only module
- * (the GPU-backend work, issue 9).
+ * Stand-in for the Node built-ins (`node:fs`, `node:path`, …) that the file-format
+ * modules `src/io/*.ts` and `src/checkpoint/*.ts` import for their Node readers. The
+ * page uses only their pure parts (header parsers, config and layout checks) and
+ * reads the reader's files itself (`web/src/files.ts`); if a Node reader were
+ * called, it would fail with a clear message. `web/build.ts` resolves Node
+ * built-ins to this module for those directories only: the model, the kernels, the
+ * backend choice and the tokenizer import none.
  *
  * @module
  */
