@@ -265,6 +265,7 @@ async function startGeneration(): Promise<void> {
   const maxTokens = Math.min(num('#max-tokens'), m.config.n_ctx - ids.length + 1);
   const out = byTestId('generated');
   out.replaceChildren();
+  byTestId('generated-ids').textContent = '';
   $('#gen-prompt').textContent = decode(m.enc, ids);
   $('#gen-text').textContent = '';
   generating = true;
@@ -285,6 +286,7 @@ async function startGeneration(): Promise<void> {
       out.append(chip(m.enc.decoder[id] ?? String(id), id));
       $('#gen-text').textContent = decode(m.enc, [...ids, ...produced]).slice($('#gen-prompt').textContent?.length ?? 0);
       byTestId('ms-per-token').textContent = (total / produced.length).toFixed(1);
+      byTestId('generated-ids').textContent = `ids: ${JSON.stringify(produced)}`;
       await new Promise((ok) => setTimeout(ok, 0)); // let the page paint and the stop button answer
       if (stopRequested) break;
     }
