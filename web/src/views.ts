@@ -97,8 +97,9 @@ export interface Candidate {
   readonly p: number;
 }
 
-/** The top-k list: one `li` per candidate with `data-id` and `data-p`, a bar as wide as p. */
+/** The top-k list: one `li` per candidate with `data-id` and `data-p`, bars scaled to the most probable. */
 export function drawNextTokens(list: HTMLElement, top: readonly Candidate[]): void {
+  const scale = Math.max(...top.map((c) => c.p), 1e-30);
   list.replaceChildren(
     ...top.map((c) => {
       const li = el('li');
@@ -109,7 +110,7 @@ export function drawNextTokens(list: HTMLElement, top: readonly Candidate[]): vo
       label.title = `${JSON.stringify(c.piece)} (id ${c.id})`;
       const bar = el('span');
       const fill = el('div', 'b');
-      fill.style.width = `${(100 * c.p).toFixed(2)}%`;
+      fill.style.width = `${((100 * c.p) / scale).toFixed(2)}%`;
       bar.append(fill);
       li.append(label, bar, el('span', 'p', c.p.toFixed(4)));
       return li;
@@ -119,7 +120,8 @@ export function drawNextTokens(list: HTMLElement, top: readonly Candidate[]): vo
 
 /**
  * The norm ‖h_l[t]‖ of every hidden state, layer l (row, h₀ = embeddings at the
- * top) by position t (column), coloured on one scale (0 … the largest), with the values.
+ * top) by position t (column); each row is coloured from its smallest to its largest
+ * norm (the embeddings are much smaller than the block outputs), with the values.
  */
 export function drawNorms(canvas: HTMLCanvasElement, norms: readonly (readonly number[])[]): void {
   const L = norms.length;
@@ -134,15 +136,17 @@ export function drawNorms(canvas: HTMLCanvasElement, norms: readonly (readonly n
   g.fillRect(0, 0, canvas.width, canvas.height);
   g.font = '10px monospace';
   g.textBaseline = 'middle';
-  const max = Math.max(...norms.flat());
   norms.forEach((row, l) => {
+    const lo = Math.min(...row);
+    const span = Math.max(...row) - lo || 1;
     g.fillStyle = '#333';
     g.textAlign = 'left';
     g.fillText(`h${l}`, 2, l * cellH + cellH / 2);
     row.forEach((v, t) => {
-      g.fillStyle = blue(v / max);
+      const x = 0.15 + (0.85 * (v - lo)) / span;
+      g.fillStyle = blue(x);
       g.fillRect(left + t * cellW, l * cellH, cellW - 1, cellH - 1);
-      g.fillStyle = v / max > 0.6 ? '#fff' : '#333';
+      g.fillStyle = x > 0.6 ? '#fff' : '#333';
       g.textAlign = 'center';
       if (cellW >= 26) g.fillText(v.toFixed(1), left + (t + 0.5) * cellW, l * cellH + cellH / 2);
     });
