@@ -10,13 +10,13 @@
  * - the greedy ids streamed by the page equal `gpt1 generate --greedy`;
  * - checkpoints made by the project load through the file input in both layouts,
  *   and a malformed file shows the CLI's one-line error while the page keeps working;
- * - a screenshot of each view has more than blank pixels.
+ * - a screenshot of each view has more than blank pixels; the stop button stops a generation.
  *
  * Skipped with the reason where Chromium is absent; under CI a missing Chromium
  * fails (`.ci/run` installs it).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,16 +37,22 @@ const TMP = mkdtempSync(join(tmpdir(), 'gpt1-web-'));
 after(() => rmSync(TMP, { recursive: true, force: true }));
 const skip = browserSkipReason();
 
-/** Runs `gpt1 …` as a user does; returns stdout and stderr. */
-function gpt1(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/gpt1.mjs'), ...args], { encoding: 'utf8', cwd: ROOT });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+/**
+ * Runs `gpt1 …` as a user does; resolves to its exit status, stdout and stderr.
+ * Asynchronous, so that the Node side runs while the browser works.
+ */
+function gpt1(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((ok) => {
+    execFile(process.execPath, [join(ROOT, 'bin/gpt1.mjs'), ...args], { encoding: 'utf8', cwd: ROOT }, (e, stdout, stderr) => {
+      ok({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : null, stdout, stderr });
+    });
+  });
 }
 
 /** Softmax of one row of `gpt1 dump`'s logits.npy, in float64. */
-function dumpProbs(text: string, checkpoint: string): { probs: Float64Array; ids: number[]; loss: number | null } {
+async function dumpProbs(text: string, checkpoint: string): Promise<{ probs: Float64Array; ids: number[]; loss: number | null }> {
   const out = join(TMP, `dump-${Math.random().toString(36).slice(2)}`);
-  const r = gpt1('dump', '--checkpoint', checkpoint, '--text', text, '--out', out, '--quiet');
+  const r = await gpt1('dump', '--checkpoint', checkpoint, '--text', text, '--out', out, '--quiet');
   assert.equal(r.code, 0, r.stderr);
   const logits = readNpy(join(out, 'logits.npy')).tensor;
   const ids = JSON.parse(readFileSync(join(out, 'ids.json'), 'utf8')) as number[];
@@ -60,8 +66,8 @@ function dumpProbs(text: string, checkpoint: string): { probs: Float64Array; ids
 }
 
 /** `gpt1 generate --greedy`'s ids. */
-function greedyIds(prompt: string, checkpoint: string, n: number): number[] {
-  const r = gpt1('generate', '--checkpoint', checkpoint, '--prompt', prompt, '--greedy', '--max-tokens', String(n), '--print-ids', '--quiet');
+async function greedyIds(prompt: string, checkpoint: string, n: number): Promise<number[]> {
+  const r = await gpt1('generate', '--checkpoint', checkpoint, '--prompt', prompt, '--greedy', '--max-tokens', String(n), '--print-ids', '--quiet');
   assert.equal(r.code, 0, r.stderr);
   const m = /ids: (\[[\d,]*\])/.exec(r.stderr);
   assert.ok(m, `no ids in: ${r.stderr}`);
@@ -148,6 +154,8 @@ describe('web explorer (web/)', () => {
 
   test('WebGL2: ready with the bundled model; tokens = Node tokenizer; top-k = gpt1 dump; greedy = gpt1 generate; every view drawn', { skip, timeout: 600_000 }, async () => {
     const enc = loadEncoder(MODEL);
+    const dumps = SENTENCES.slice(0, 2).map((s) => dumpProbs(s, MODEL));
+    const greedy = greedyIds(SENTENCES[0], MODEL, 8);
     await withServer(site, async (url) => {
       await withPage({}, async (page, errors) => {
         await page.setViewportSize({ width: 1200, height: 1400 });
@@ -162,9 +170,9 @@ describe('web explorer (web/)', () => {
           assert.deepEqual(await ids(page, 'tokens'), encode(enc, s), JSON.stringify(s));
         }
 
-        for (const s of SENTENCES.slice(0, 2)) {
+        for (const [i, s] of SENTENCES.slice(0, 2).entries()) {
           await settle(page, () => page.fill('#text', s));
-          const dump = dumpProbs(s, MODEL);
+          const dump = await dumps[i];
           assert.deepEqual(await ids(page, 'tokens'), dump.ids);
           assertTopK(await topRows(page), dump.probs, 10);
           const loss = Number(await page.getAttribute('[data-testid=loss]', 'data-loss'));
@@ -172,7 +180,7 @@ describe('web explorer (web/)', () => {
         }
 
         await settle(page, () => page.fill('#text', SENTENCES[0]));
-        assert.deepEqual(await generateInPage(page, 8), greedyIds(SENTENCES[0], MODEL, 8));
+        assert.deepEqual(await generateInPage(page, 8), await greedy);
 
         await settle(page, () => page.fill('#text', SENTENCES[1]));
         for (const view of ['#tokens-view', '#attention-view', '#next-view', '#loss-view', '#norms-view', '#generate-view']) await assertDrawn(page, view);
@@ -183,15 +191,26 @@ describe('web explorer (web/)', () => {
 
   test('WebGPU (SwiftShader): ready with the bundled model, a software adapter, top-k = gpt1 dump', { skip, timeout: 600_000 }, async () => {
     const text = SENTENCES[1];
-    const dump = dumpProbs(text, MODEL);
+    const dumped = dumpProbs(text, MODEL);
     await withServer(site, async (url) => {
       await withPage({ webgpu: true }, async (page, errors) => {
         const status = await settle(page, () => page.goto(`${url}?backend=webgpu&text=${encodeURIComponent(text)}`));
         assert.equal(status, 'ready');
         assert.equal(await page.textContent('[data-testid=backend]'), 'webgpu');
         assert.equal(await page.getAttribute('[data-testid=adapter]', 'data-software'), 'true', 'SwiftShader is a software adapter');
+        const dump = await dumped;
         assert.deepEqual(await ids(page, 'tokens'), dump.ids);
         assertTopK(await topRows(page), dump.probs, 10);
+
+        // The stop button ends a long generation after the tokens streamed so far.
+        await page.fill('#max-tokens', '40');
+        await page.click('[data-testid=generate]');
+        await page.waitForSelector('[data-testid=generated] > :nth-child(2)', { timeout: 120_000 });
+        await page.click('[data-testid=stop]');
+        await page.waitForSelector('[data-testid=generated][data-done]', { timeout: 120_000 });
+        const streamed = (await ids(page, 'generated')).length;
+        assert.ok(streamed >= 2 && streamed < 40, `stopped after ${streamed} of 40 tokens`);
+        assert.equal(await page.textContent('[data-testid=status]'), 'ready');
         assert.deepEqual(errors, []);
       });
     });
@@ -211,9 +230,10 @@ describe('web explorer (web/)', () => {
     mkdirSync(bad);
     writeFileSync(join(bad, 'config.json'), readFileSync(join(hf, 'config.json')));
     writeFileSync(join(bad, 'model.safetensors'), readFileSync(join(hf, 'model.safetensors')).subarray(0, 5000));
-    const cliError = gpt1('dump', '--checkpoint', bad, '--text', 'hi', '--out', join(TMP, 'bad-out')).stderr;
+    const cliError = gpt1('dump', '--checkpoint', bad, '--text', 'hi', '--out', join(TMP, 'bad-out'));
     const files = (dir: string): string[] => readdirSync(dir).map((f) => join(dir, f));
     const text = SENTENCES[0];
+    const [originalDump, originalGreedy, hfDump] = [dumpProbs(text, original), greedyIds(text, original, 17), dumpProbs(text, hf)];
 
     await withServer(site, async (url) => {
       await withPage({}, async (page, errors) => {
@@ -224,8 +244,8 @@ describe('web explorer (web/)', () => {
         assert.equal(await settle(page, () => page.setInputFiles('[data-testid=file-input]', files(original))), 'ready');
         assert.match((await page.textContent('[data-testid=model]')) ?? '', /original layout, 1 layers, 16 wide, 2 heads, 40478 tokens/);
         assert.deepEqual(await ids(page, 'tokens'), [481, 4735, 544]);
-        assertTopK(await topRows(page), dumpProbs(text, original).probs, 10);
-        const greedy = greedyIds(text, original, 17);
+        assertTopK(await topRows(page), (await originalDump).probs, 10);
+        const greedy = await originalGreedy;
         assert.deepEqual(await generateInPage(page, 17), greedy);
         assert.equal(await page.textContent('[data-testid=generated-ids]'), `ids: ${JSON.stringify(greedy)}`);
 
@@ -233,14 +253,15 @@ describe('web explorer (web/)', () => {
         assert.equal(await settle(page, () => page.setInputFiles('[data-testid=file-input]', files(hf))), 'ready');
         assert.match((await page.textContent('[data-testid=model]')) ?? '', /hf layout, 1 layers, 32 wide/);
         assert.deepEqual(await ids(page, 'tokens'), encode(loadEncoder(MODEL), text));
-        assertTopK(await topRows(page), dumpProbs(text, hf).probs, 10);
+        assertTopK(await topRows(page), (await hfDump).probs, 10);
 
         // A truncated model.safetensors: the CLI's one-line error (without the directory), and the HF model stays.
         const status = await settle(page, () => page.setInputFiles('[data-testid=file-input]', files(bad)));
         const shown = (await page.textContent('[data-testid=load-error]')) ?? '';
         assert.match(shown, /^model\.safetensors: truncated/);
         assert.equal(status, `error: ${shown}`);
-        assert.ok(cliError.includes(`${join(bad, 'model.safetensors')}: ${shown.slice('model.safetensors: '.length)}`), `CLI said: ${cliError}`);
+        const said = (await cliError).stderr;
+        assert.ok(said.includes(`${join(bad, 'model.safetensors')}: ${shown.slice('model.safetensors: '.length)}`), `CLI said: ${said}`);
         assert.match((await page.textContent('[data-testid=model]')) ?? '', /hf layout, 1 layers, 32 wide/);
         assert.equal(await settle(page, () => page.fill('#text', SENTENCES[1])), 'ready');
         assert.deepEqual(await ids(page, 'tokens'), encode(loadEncoder(MODEL), SENTENCES[1]));
