@@ -28,6 +28,7 @@ import { readNpy } from '../src/io/npy.ts';
 import { encode, loadEncoder } from '../src/tokenizer/encoder.ts';
 import { buildSite } from '../web/build.ts';
 import { browserSkipReason, withPage, withServer } from './browser/harness.ts';
+import { childIds as ids, generateGreedy, settle, topRows } from './browser/explorer.ts';
 import { decodePng, inkStats } from './browser/png.ts';
 import { randomParams } from './helpers.ts';
 
@@ -100,28 +101,12 @@ function assertTopK(rows: readonly { id: number; p: number }[], dump: Float64Arr
   for (let i = 1; i < rows.length; i++) assert.ok(rows[i - 1].p >= rows[i].p, 'rows sorted by probability');
 }
 
-/** Sets the status to a fence value, runs `act`, and waits for `ready` or `error: …`. */
-async function settle(page: Page, act: () => Promise<unknown>, timeout = 120_000): Promise<string> {
-  await page.evaluate(`(() => { const s = document.querySelector('[data-testid=status]'); if (s) s.textContent = 'waiting'; })()`);
-  await act();
-  await page.waitForFunction(`(() => { const s = document.querySelector('[data-testid=status]').textContent; return s === 'ready' || s.startsWith('error'); })()`, undefined, { timeout });
-  return (await page.textContent('[data-testid=status]')) ?? '';
-}
-
-const ids = (page: Page, testid: string): Promise<number[]> => page.$$eval(`[data-testid=${testid}] > *`, (els) => els.map((e) => Number((e as unknown as { dataset: { id: string } }).dataset.id)));
-const topRows = (page: Page): Promise<{ id: number; p: number }[]> =>
-  page.$$eval('[data-testid=next-token] > *', (els) => els.map((e) => { const d = (e as unknown as { dataset: { id: string; p: string } }).dataset; return { id: Number(d.id), p: Number(d.p) }; }));
-
 /** Streams greedy tokens in the page and returns their ids. */
 async function generateInPage(page: Page, n: number): Promise<number[]> {
-  await page.check('#greedy');
-  await page.fill('#max-tokens', String(n));
-  await page.evaluate(`delete document.querySelector('[data-testid=generated]').dataset.done`);
-  await page.click('[data-testid=generate]');
-  await page.waitForSelector('[data-testid=generated][data-done]', { timeout: 120_000 });
-  assert.equal(await page.textContent('[data-testid=status]'), 'ready');
-  assert.match((await page.textContent('[data-testid=ms-per-token]')) ?? '', /^\d+(\.\d+)?$/);
-  return ids(page, 'generated');
+  const r = await generateGreedy(page, n);
+  assert.equal(r.status, 'ready');
+  assert.match(r.msPerToken, /^\d+(\.\d+)?$/);
+  return r.ids;
 }
 
 /** Screenshot of one element, checked for more than blank pixels. */
