@@ -10,7 +10,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type GptTextEncoder, VOCAB_FILE_NAMES, textEncoderFromData } from './text-encoder.ts';
+import { type GptTextEncoder, VOCAB_FILE_NAMES, findVocabNames, textEncoderFromData } from './text-encoder.ts';
 
 export * from './text-encoder.ts';
 
@@ -25,9 +25,9 @@ export const DEFAULT_VOCAB_DIR = fileURLToPath(new URL('../../vocab/', import.me
 export function loadEncoder(dir: string = DEFAULT_VOCAB_DIR): GptTextEncoder {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`vocabulary directory not found: ${dir}`);
   const files = new Set(readdirSync(dir));
-  const names = VOCAB_FILE_NAMES.find(([e, m]) => files.has(e) && files.has(m));
+  const names = findVocabNames(files);
   if (names === undefined) {
-    const expected = VOCAB_FILE_NAMES.map(([e, m]) => `${e} + ${m}`).join(', ');
+    const expected = [...VOCAB_FILE_NAMES.map(([e, m]) => `${e} + ${m}`), 'encoder_bpe_<N>.json + vocab_<N>.bpe'].join(', ');
     const found = [...files].filter((f) => /\.(json|bpe|txt)$/.test(f)).join(', ') || 'none';
     throw new Error(`${dir}: no vocabulary found (expected one of ${expected}; found: ${found})`);
   }
