@@ -278,7 +278,7 @@ async function startGeneration(): Promise<void> {
     if (ids.length === 0) throw new Error('the prompt is empty: give at least one token');
     let last = performance.now();
     let total = 0;
-    for await (const id of generate(m.params, m.config, ids, { maxTokens, greedy, temperature: num('#temperature'), topK: num('#top-k'), seed: num('#seed') })) {
+    for await (const id of generate(m.params, m.config, ids, { maxTokens, greedy, temperature: num('#temperature'), topK: num('#top-k'), topP: num('#top-p'), seed: num('#seed') })) {
       const now = performance.now();
       total += now - last;
       last = now;
