@@ -117,12 +117,18 @@ const MIME: Readonly<Record<string, string>> = {
   '.map': 'application/json',
 };
 
+/** A running static server (see {@link serveStatic}). */
+export interface StaticServer {
+  /** The base URL, ending in `/`. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
 /**
- * Serves the files under `root` on 127.0.0.1 (a free port), runs `fn` with the base
- * URL (ending in `/`), then stops the server. Only regular files inside `root` are
- * served; `/` serves `index.html`.
+ * Serves the files under `root` on 127.0.0.1 (port 0: a free one). Only regular
+ * files inside `root` are served; a path ending in `/` serves its `index.html`.
  */
-export async function withServer<R>(root: string, fn: (url: string) => Promise<R>): Promise<R> {
+export async function serveStatic(root: string, port = 0): Promise<StaticServer> {
   const base = resolve(root);
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
@@ -134,11 +140,25 @@ export async function withServer<R>(root: string, fn: (url: string) => Promise<R
     res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
     res.end(readFileSync(file));
   });
-  await new Promise<void>((ok, fail) => server.once('error', fail).listen(0, '127.0.0.1', ok));
+  await new Promise<void>((ok, fail) => server.once('error', fail).listen(port, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
+    },
+  };
+}
+
+/**
+ * Serves the files under `root` on 127.0.0.1 (a free port), runs `fn` with the base
+ * URL (ending in `/`), then stops the server (see {@link serveStatic}).
+ */
+export async function withServer<R>(root: string, fn: (url: string) => Promise<R>): Promise<R> {
+  const server = await serveStatic(root);
   try {
-    return await fn(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    return await fn(server.url);
   } finally {
-    server.closeAllConnections();
-    await new Promise<void>((ok) => server.close(() => ok()));
+    await server.close();
   }
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { type GPTConfig, makeConfig } from '../config.ts';
 import { type Params, paramShapes } from '../params.ts';
 import { assertFinite } from '../io/safetensors.ts';
-import { VOCAB_FILE_NAMES, findVocabNames } from '../tokenizer/encoder.ts';
+import { VOCAB_FILE_NAMES, findVocabNames } from '../tokenizer/text-encoder.ts';
 
 /** The two layouts: the original release (`params_*.npy`) and Hugging Face (`model.safetensors`). */
 export type CheckpointFormat = 'original' | 'hf';

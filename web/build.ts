@@ -1,0 +1,68 @@
+/**
+ * `npm run web`: builds the explorer into `web/dist/` — a static site that works
+ * from any static host:
+ *
+ * | file | what |
+ * |---|---|
+ * | `index.html`, `style.css` | the page |
+ * | `app.js` | `web/src/main.ts` and the `src/` modules it imports, bundled by esbuild, with gpu.js's browser build |
+ * | `model/` | the bundled model (`web/model/`, made by `scripts/web-model.ts`) |
+ * | `vocab/` | the released GPT-1 BPE vocabulary, for checkpoints that come without one |
+ *
+ * @module
+ */
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+
+const WEB = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(WEB, '..');
+const OUT = join(WEB, 'dist');
+
+/**
+ * The model, the kernels, the backend choice and the tokenizer import nothing
+ * Node-only. The file-format parsers the page reuses (`src/io/npy.ts`,
+ * `src/io/safetensors.ts`, `src/checkpoint/*.ts`: headers, configs, layouts) share
+ * their modules with the Node readers, which import `node:fs` and `node:path`; those
+ * imports, and only those, resolve to a stub whose functions throw
+ * (`src/shim/node.ts`). A Node built-in imported from anywhere else fails the build.
+ */
+const FILE_FORMAT_MODULES = [join(ROOT, 'src/io'), join(ROOT, 'src/checkpoint')];
+const nodeStub: Plugin = {
+  name: 'gpt1-node-stub',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) => {
+      if (FILE_FORMAT_MODULES.some((dir) => args.importer.startsWith(dir + sep))) return { path: join(WEB, 'src/shim/node.ts') };
+      return { errors: [{ text: `${args.path} imported by ${args.importer}: the page's bundle must not need Node built-ins` }] };
+    });
+  },
+};
+
+/** Builds the site; returns the output folder. */
+export async function buildSite(out = OUT): Promise<string> {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  await build({
+    entryPoints: [join(WEB, 'src/main.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    outfile: join(out, 'app.js'),
+    sourcemap: true,
+    minify: true,
+    logLevel: 'warning',
+    plugins: [nodeStub],
+  });
+  for (const f of ['index.html', 'style.css']) cpSync(join(WEB, f), join(out, f));
+  cpSync(join(WEB, 'model'), join(out, 'model'), { recursive: true });
+  mkdirSync(join(out, 'vocab'));
+  for (const f of ['encoder_bpe_40000.json', 'vocab_40000.bpe', 'LICENSE']) cpSync(join(ROOT, 'vocab', f), join(out, 'vocab', f));
+  return out;
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const out = await buildSite();
+  console.log(`built ${out}`);
+}
