@@ -29,7 +29,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type GPTConfig, makeConfig } from '../config.ts';
-import { type ClassificationExample, type DataStats, type MultipleChoiceExample, prepareDemoData } from '../data/tasks.ts';
+import { type ClassificationExample, type DataStats, type MultipleChoiceExample, prepareDemoData } from '../data/demo-data.ts';
 import { generateIds } from '../generate.ts';
 import { type Params, countParams, initParams } from '../params.ts';
 import { fork, rng } from '../random.ts';
@@ -41,8 +41,8 @@ import { evaluate, evaluateLm } from '../train/evaluate.ts';
 import { finetune } from '../train/finetune.ts';
 import { pretrain, type StepInfo } from '../train/pretrain.ts';
 import { type ProgressStream, createProgress } from '../train/progress.ts';
-import { type LabeledInput, type TextExample, prepareExamples } from '../train/taskdata.ts';
-import { type TaskKind, specialTokens } from '../train/tasks.ts';
+import { type LabeledInput, type TextExample, prepareExamples } from '../train/task-files.ts';
+import { type TaskKind, specialTokens } from '../train/transforms.ts';
 import type { DemoPreset } from './presets.ts';
 
 export type DemoTask = 'spam' | 'wordnet';

@@ -56,8 +56,8 @@ import type { Params } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
 import { type Tensor, scale, tensor } from '../tensor.ts';
 import { type ClassifierHead, applyRowMask, classifierBackward, classifierForward, dropoutMask } from './classifier.ts';
-import type { LabeledInput } from './taskdata.ts';
-import type { TaskInput } from './tasks.ts';
+import type { LabeledInput } from './task-files.ts';
+import type { TaskInput } from './transforms.ts';
 
 /** Options of one fine-tuning forward (and backward) pass. */
 export interface FinetuneLossOptions {
