@@ -18,7 +18,8 @@ import { type TaskKind, type TokenExample, specialTokens, transformExample } fro
 import type { LabeledInput } from '../src/train/task-files.ts';
 import { type ClassifierHead, addSpecialTokens, initClassifier } from '../src/train/classifier.ts';
 import { batchLossAndGrads, exampleForward, exampleLossAndGrads } from '../src/train/objectives.ts';
-import { type StepInfo, pretrain, sampleWindows } from '../src/train/pretrain.ts';
+import type { StepInfo } from '../src/train/loop.ts';
+import { pretrain, sampleWindows } from '../src/train/pretrain.ts';
 import { epochBatches, finetune, finetuneTotalSteps } from '../src/train/finetune.ts';
 import { confusionMatrix, evaluate, evaluateLm, f1Score, matthews, pearson, ranks, spearman } from '../src/train/evaluate.ts';
 import { hasTrainingState, loadClassifier, loadTrainingCheckpoint, saveTrainingCheckpoint } from '../src/train/state.ts';

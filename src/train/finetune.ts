@@ -34,7 +34,7 @@ import { type ClassifierHead, CLF_BIAS, CLF_WEIGHT, addSpecialTokens, initClassi
 import { type Metrics, evaluate } from './evaluate.ts';
 import { batchLossAndGrads } from './objectives.ts';
 import { type AdamState, adamStep, initAdamState } from './optimizer.ts';
-import { type LoopHooks, type OptimizerOptions, type StepInfo, adamHParams, checkResume } from './pretrain.ts';
+import { type LoopHooks, type OptimizerOptions, type StepInfo, adamHParams, checkResume } from './loop.ts';
 import { DEFAULT_WARMUP, type ScheduleName } from './schedules.ts';
 import { type TaskInfo, type TrainingSnapshot, fingerprint } from './state.ts';
 import type { Label, LabeledInput } from './task-files.ts';
