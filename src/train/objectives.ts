@@ -49,13 +49,14 @@
  * @module
  */
 import type { GPTConfig } from '../config.ts';
+import { type DropoutMask, dropoutBackward, dropoutForward } from '../model/dropout.ts';
 import { type EmbeddingDropout, embeddingDropout } from '../model/embedding.ts';
 import { backward, forward, type ForwardOutput } from '../model/gpt.ts';
 import { lmLoss, lmLossBackward } from '../model/objectives.ts';
 import type { Params } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
 import { type Tensor, scale, tensor } from '../tensor.ts';
-import { type ClassifierHead, applyRowMask, classifierBackward, classifierForward, dropoutMask } from './classifier.ts';
+import { type ClassifierHead, classifierBackward, classifierDropoutMask, classifierForward } from './classifier.ts';
 import type { LabeledInput } from './task-files.ts';
 import type { TaskInput } from './transforms.ts';
 
@@ -154,8 +155,8 @@ interface Pass {
   readonly fwds: readonly ForwardOutput[];
   /** Classifier input after dropout, [N, d]. */
   readonly x: Tensor;
-  /** Classifier dropout mask, [d] (all ones when evaluating). */
-  readonly mask: Float32Array;
+  /** Classifier dropout mask, [N, d] (one draw of d features broadcast over the N rows); undefined when evaluating. */
+  readonly mask: DropoutMask | undefined;
   readonly scores: Float32Array;
   readonly lmLosses: readonly number[];
 }
@@ -179,8 +180,9 @@ async function forwardPass(params: Params, config: GPTConfig, head: ClassifierHe
     xData = new Float32Array(d);
     for (const p of pooled) for (let c = 0; c < d; c++) xData[c] += p[c]; // similarity: h(a$b) + h(b$a)
   }
-  const mask = opts.dropout === undefined ? new Float32Array(d).fill(1) : dropoutMask(fork(opts.dropout.rng, 'clf'), d, config.clf_pdrop);
-  const x = applyRowMask(tensor([xData.length / d, d], xData), mask);
+  const N = xData.length / d;
+  const mask = opts.dropout === undefined ? undefined : classifierDropoutMask(fork(opts.dropout.rng, 'clf'), N, d, config.clf_pdrop);
+  const x = dropoutForward(tensor([N, d], xData), mask);
   const logits = await classifierForward(head, x); // [1, n_out] or [k, 1]
   const lmLosses = withLm ? fwds.map((f, j) => lmLoss(f.logits, input.sequences[j].ids, input.sequences[j].mask)) : [];
   return { fwds, x, mask, scores: logits.data, lmLosses };
@@ -234,7 +236,7 @@ export async function exampleLossAndGrads(
   const d = config.n_embd;
   const dLogits = tensor(input.kind === 'multiple-choice' ? [dScores.length, 1] : [1, dScores.length], dScores);
   const { dx, grads: headGrads } = await classifierBackward(head, pass.x, dLogits);
-  const dxIn = applyRowMask(dx, pass.mask); // through the classifier dropout
+  const dxIn = dropoutBackward(dx, pass.mask); // through the classifier dropout
 
   const k = input.sequences.length;
   let single: Params | undefined; // k = 1: the one sequence's gradient as it is
