@@ -88,6 +88,22 @@ export function classifierForward(head: ClassifierHead, x: Tensor): Promise<Tens
 }
 
 /**
+ * Eq. 3: P(y | x¹, …, xᵐ) = softmax(h_l^m·W_y), the classifier's scores turned into a
+ * distribution. The scores are one per class (classification, entailment, similarity:
+ * logits [1, n_out]) or one per choice (multiple choice: logits [k, 1], a softmax over
+ * the k answers, as the original's `clf_logits = tf.reshape(clf_logits, [-1, 2])`).
+ * @param scores [n_out] or [k]
+ * @returns the probabilities, same length, summing to 1
+ */
+export function classifierProbs(scores: Float32Array): Float32Array {
+  let m = -Infinity;
+  for (const s of scores) m = Math.max(m, s);
+  let sum = 0;
+  for (const s of scores) sum += Math.exp(s - m);
+  return scores.map((s) => Math.exp(s - m) / sum);
+}
+
+/**
  * Gradients of logits = x·W + b (the linear layer's backward, `conv1dBackward`):
  *
  *     dW = xᵀ·dlogits      [d, n_out]

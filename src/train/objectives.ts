@@ -25,7 +25,8 @@
  * number). With λ = 0 (`lm_coef 0`) the LM logits are not even computed.
  *
  * The scores come from the classifier head on the final hidden state h_l^m at the
- * ⟨e⟩ token (`pool`) of each sequence, after classifier dropout:
+ * ⟨e⟩ token (`pool`) of each sequence, after classifier dropout; eq. 3 is
+ * {@link classifierProbs}, eq. 4 {@link classifierLoss}, eq. 5 {@link finetuneLoss}:
  *
  * | task | classifier input | scores |
  * |---|---|---|
@@ -56,7 +57,7 @@ import { lmLoss, lmLossBackward } from '../model/objectives.ts';
 import type { Params } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
 import { type Tensor, scale, tensor } from '../tensor.ts';
-import { type ClassifierHead, classifierBackward, classifierDropoutMask, classifierForward } from './classifier.ts';
+import { type ClassifierHead, classifierBackward, classifierDropoutMask, classifierForward, classifierProbs } from './classifier.ts';
 import type { LabeledInput } from './task-files.ts';
 import type { TaskInput } from './transforms.ts';
 
@@ -125,8 +126,16 @@ function finish(acc: Record<string, Float32Array>, like: Params, s: number): Par
   return Object.freeze(out);
 }
 
-/** −log softmax(s)[y] and its gradient softmax(s) − onehot(y). */
-export function softmaxCrossEntropy(scores: Float32Array, y: number): { loss: number; dScores: Float32Array } {
+/**
+ * Eq. 4 for one example: the classification loss −log P(y | x¹, …, xᵐ), with P from
+ * eq. 3 ({@link classifierProbs}), and its gradient with respect to the scores,
+ * dscores = P − onehot(y). L₂(C) = Σ log P(y | x) is minus the sum of these over the
+ * labelled examples; the training loops minimise their mean over a batch.
+ * Original: `clf_losses = tf.nn.sparse_softmax_cross_entropy_with_logits(logits=clf_logits, labels=Y)`.
+ * @param scores the classifier's scores: [n_out] (one per class) or [k] (one per choice)
+ * @param y the label: a class index or the index of the right choice
+ */
+export function classifierLoss(scores: Float32Array, y: number): { loss: number; dScores: Float32Array } {
   if (!Number.isInteger(y) || y < 0 || y >= scores.length) throw new Error(`label ${y} out of range for ${scores.length} scores`);
   let m = -Infinity;
   for (const s of scores) m = Math.max(m, s);
@@ -136,6 +145,15 @@ export function softmaxCrossEntropy(scores: Float32Array, y: number): { loss: nu
   const d = new Float32Array(scores.length);
   for (let i = 0; i < scores.length; i++) d[i] = Math.exp(scores[i] - logZ) - (i === y ? 1 : 0);
   return { loss: logZ - scores[y], dScores: d };
+}
+
+/**
+ * Eq. 5 for one example: L₃ = L₂ + λ·L₁, as losses to minimise, `clf_loss + λ·lm_loss`
+ * (the original's `train_loss = clf_losses + lm_coef*lm_losses`). With λ = 0 the LM
+ * term is left out entirely, even when it was computed for the report.
+ */
+export function finetuneLoss(clfLoss: number, lmLoss: number, lmCoef: number): number {
+  return clfLoss + (lmCoef > 0 ? lmCoef * lmLoss : 0);
 }
 
 /** Index of the largest value (the first one on ties). */
@@ -201,8 +219,8 @@ function summarise(pass: Pass, label: number | undefined, opts: FinetuneLossOpti
   const lm = pass.lmLosses.length ? pass.lmLosses.reduce((a, b) => a + b, 0) / pass.lmLosses.length : NaN;
   const prediction = opts.regression ? pass.scores[0] : argmax(pass.scores);
   if (label === undefined) return { loss: NaN, clfLoss: NaN, lmLoss: lm, scores: pass.scores, prediction };
-  const { loss: clfLoss, dScores } = opts.regression ? squaredError(pass.scores, label) : softmaxCrossEntropy(pass.scores, label);
-  return { loss: clfLoss + (lmCoef > 0 ? lmCoef * lm : 0), clfLoss, lmLoss: lm, scores: pass.scores, prediction, dScores };
+  const { loss: clfLoss, dScores } = opts.regression ? squaredError(pass.scores, label) : classifierLoss(pass.scores, label);
+  return { loss: finetuneLoss(clfLoss, lm, lmCoef), clfLoss, lmLoss: lm, scores: pass.scores, prediction, dScores };
 }
 
 /**
