@@ -52,7 +52,7 @@
 import type { GPTConfig } from '../config.ts';
 import { type DropoutMask, dropoutBackward, dropoutForward } from '../model/dropout.ts';
 import { type EmbeddingDropout, embeddingDropout } from '../model/embedding.ts';
-import { backward, forward, type ForwardOutput } from '../model/gpt.ts';
+import { addGrads, backward, forward, type ForwardOutput, scaleGrads } from '../model/gpt.ts';
 import { lmLoss, lmLossBackward } from '../model/objectives.ts';
 import type { Params } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
@@ -95,35 +95,6 @@ export interface ExampleGrads extends ExampleResult {
   readonly grads: Params;
   /** dloss/dW_y, dloss/db_y. */
   readonly headGrads: ClassifierHead;
-}
-
-/**
- * A running sum of gradients in buffers owned by the caller's loop: one copy of the
- * first gradient, then element-wise additions (the same float32 rounding as
- * `addGrads`, without a fresh model-sized allocation per term).
- */
-function accumulate(acc: Record<string, Float32Array> | undefined, g: Params): Record<string, Float32Array> {
-  if (acc === undefined) {
-    const out: Record<string, Float32Array> = {};
-    for (const [name, t] of Object.entries(g)) out[name] = Float32Array.from(t.data);
-    return out;
-  }
-  for (const [name, t] of Object.entries(g)) {
-    const a = acc[name];
-    if (a === undefined || a.length !== t.data.length) throw new Error(`gradient sum: ${name} is missing or has another size`);
-    for (let i = 0; i < a.length; i++) a[i] += t.data[i];
-  }
-  return acc;
-}
-
-/** s·sum as parameters with the shapes of `like` (fresh tensors; s = 1 wraps the buffers). */
-function finish(acc: Record<string, Float32Array>, like: Params, s: number): Params {
-  const out: Record<string, Tensor> = {};
-  for (const [name, a] of Object.entries(acc)) {
-    if (s !== 1) for (let i = 0; i < a.length; i++) a[i] = s * a[i];
-    out[name] = tensor(like[name].shape, a);
-  }
-  return Object.freeze(out);
 }
 
 /**
@@ -257,8 +228,7 @@ export async function exampleLossAndGrads(
   const dxIn = dropoutBackward(dx, pass.mask); // through the classifier dropout
 
   const k = input.sequences.length;
-  let single: Params | undefined; // k = 1: the one sequence's gradient as it is
-  let sum: Record<string, Float32Array> | undefined;
+  let grads: Params | undefined; // the sum over the k sequences
   for (let j = 0; j < k; j++) {
     const s = input.sequences[j];
     const T = s.ids.length;
@@ -268,11 +238,9 @@ export async function exampleLossAndGrads(
     const upstream: { dHidden: Tensor; dLogits?: Tensor } = { dHidden: tensor([T, d], dHidden) };
     if (opts.lmCoef > 0) upstream.dLogits = scale(lmLossBackward(pass.fwds[j].logits, s.ids, s.mask), opts.lmCoef / k);
     const g = await backward(params, config, pass.fwds[j], upstream);
-    if (k === 1) single = g;
-    else sum = accumulate(sum, g);
+    grads = grads === undefined ? g : addGrads(grads, g);
   }
-  const grads = single ?? finish(sum as Record<string, Float32Array>, params, 1);
-  return { ...withoutDScores(result), grads, headGrads };
+  return { ...withoutDScores(result), grads: grads as Params, headGrads };
 }
 
 function withoutDScores(r: ExampleResult & { dScores?: Float32Array }): ExampleResult {
@@ -308,8 +276,8 @@ export async function batchLossAndGrads(
   let clf = 0;
   let lm = 0;
   let correct = 0;
-  let grads: Record<string, Float32Array> | undefined;
-  let headGrads: Record<string, Float32Array> | undefined;
+  let grads: Params | undefined;
+  let headGrads: ClassifierHead | undefined;
   const embedding = opts.dropout === undefined ? undefined : (opts.dropout.embedding ?? embeddingDropout(params, config, fork(opts.dropout.rng, 'embedding')));
   for (let i = 0; i < batch.length; i++) {
     const dropout = opts.dropout === undefined ? undefined : { rng: fork(opts.dropout.rng, `ex/${i}`), embedding };
@@ -318,8 +286,8 @@ export async function batchLossAndGrads(
     clf += r.clfLoss;
     lm += r.lmLoss;
     if (!opts.regression && r.prediction === batch[i].label) correct++;
-    grads = accumulate(grads, r.grads);
-    headGrads = accumulate(headGrads, r.headGrads);
+    grads = grads === undefined ? r.grads : addGrads(grads, r.grads);
+    headGrads = headGrads === undefined ? r.headGrads : addGrads(headGrads, r.headGrads);
   }
   const n = batch.length;
   return {
@@ -327,7 +295,7 @@ export async function batchLossAndGrads(
     clfLoss: clf / n,
     lmLoss: lm / n,
     correct,
-    grads: finish(grads as Record<string, Float32Array>, params, 1 / n),
-    headGrads: finish(headGrads as Record<string, Float32Array>, head, 1 / n),
+    grads: scaleGrads(grads as Params, 1 / n),
+    headGrads: scaleGrads(headGrads as ClassifierHead, 1 / n),
   };
 }
