@@ -98,6 +98,17 @@ export interface ExampleGrads extends ExampleResult {
 }
 
 /**
+ * The dropout of one forward pass with its embedding dropout filled in: the one given
+ * (shared by a batch), else one drawn from `fork(rng, 'embedding')` (the original's
+ * one mask of `we` per `model()` call). The only place the fine-tuning objective draws
+ * an embedding dropout.
+ */
+function withEmbeddingDropout(params: Params, config: GPTConfig, dropout: FinetuneLossOptions['dropout']): FinetuneLossOptions['dropout'] {
+  if (dropout === undefined || dropout.embedding !== undefined) return dropout;
+  return { rng: dropout.rng, embedding: embeddingDropout(params, config, fork(dropout.rng, 'embedding')) };
+}
+
+/**
  * Eq. 4 for one example: the classification loss −log P(y | x¹, …, xᵐ), with P from
  * eq. 3 ({@link classifierProbs}), and its gradient with respect to the scores,
  * dscores = P − onehot(y). L₂(C) = Σ log P(y | x) is minus the sum of these over the
@@ -154,7 +165,7 @@ async function forwardPass(params: Params, config: GPTConfig, head: ClassifierHe
   const d = config.n_embd;
   const withLm = opts.lmCoef > 0 || opts.lmLoss === true;
   const fwds: ForwardOutput[] = [];
-  const embedding = opts.dropout === undefined ? undefined : (opts.dropout.embedding ?? embeddingDropout(params, config, fork(opts.dropout.rng, 'embedding')));
+  const embedding = withEmbeddingDropout(params, config, opts.dropout)?.embedding;
   for (let j = 0; j < input.sequences.length; j++) {
     const s = input.sequences[j];
     const dropout = opts.dropout === undefined ? undefined : { rng: fork(opts.dropout.rng, `seq/${j}`), embedding };
@@ -278,7 +289,7 @@ export async function batchLossAndGrads(
   let correct = 0;
   let grads: Params | undefined;
   let headGrads: ClassifierHead | undefined;
-  const embedding = opts.dropout === undefined ? undefined : (opts.dropout.embedding ?? embeddingDropout(params, config, fork(opts.dropout.rng, 'embedding')));
+  const embedding = withEmbeddingDropout(params, config, opts.dropout)?.embedding;
   for (let i = 0; i < batch.length; i++) {
     const dropout = opts.dropout === undefined ? undefined : { rng: fork(opts.dropout.rng, `ex/${i}`), embedding };
     const r = await exampleLossAndGrads(params, config, head, batch[i], { ...opts, dropout });
