@@ -33,7 +33,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KATEX_DIST = join(ROOT, 'node_modules', 'katex', 'dist');
 /** Where the source pages go inside the site, and the link to one from a page one folder deep. */
 export const SOURCE_DIR = 'source';
-export const SOURCE_LINK_TEMPLATE = `../${SOURCE_DIR}/{path}.html#L{line}`;
+/** typedoc gives {path} relative to the entry points' common folder, src/. */
+export const SOURCE_LINK_TEMPLATE = `../${SOURCE_DIR}/src/{path}.html#L{line}`;
 
 // -------------------------------------------------------------------------------------
 // 1. KaTeX

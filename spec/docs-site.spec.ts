@@ -160,17 +160,27 @@ describe('the walk-through site (npm run docs)', { timeout: 900_000 }, () => {
         }
         assert.ok(links.length >= 60, `only ${links.length} links in the paper map`);
         const checked = new Set<string>();
+        let definedIn = 0;
         for (const { text, href } of links) {
           if (checked.has(href) || !href.startsWith(base)) continue;
           checked.add(href);
           const [url, anchor] = href.split('#');
           const response = await fetch(url);
           assert.equal(response.status, 200, `paper map link "${text}" → ${href} answered ${response.status}`);
+          const html = await response.text();
           if (anchor !== undefined && anchor !== '') {
-            const html = await response.text();
             assert.ok(html.includes(`id="${anchor}"`), `paper map link "${text}" → ${href}: no #${anchor} in the page`);
           }
+          // A code link's page shows where the code is defined: that link opens the source at a line that exists.
+          for (const [, rel] of html.matchAll(/href="([^"]*source\/src\/[^"]+)"/g)) {
+            const source = new URL(rel, url);
+            const sourcePage = await fetch(source.href.split('#')[0]);
+            assert.equal(sourcePage.status, 200, `"Defined in" link ${source.href} (from ${href}) answered ${sourcePage.status}`);
+            assert.ok((await sourcePage.text()).includes(`id="${source.hash.slice(1)}"`), `"Defined in" link ${source.href} (from ${href}): no such line`);
+            definedIn++;
+          }
         }
+        assert.ok(definedIn >= 30, `only ${definedIn} "Defined in" source links seen from the paper map's code links`);
         assert.ok(checked.size >= 30, `only ${checked.size} distinct links checked`);
       });
     });
