@@ -235,7 +235,7 @@ describe('notebooks', () => {
 
     test(`${name} is committed with the outputs of a complete execution`, () => {
       const problems = executionProblems(readNotebook(path));
-      assert.deepEqual(problems, [], `${name}: re-execute it with scripts/run-notebook.sh notebooks/${name}\n${problems.join('\n')}`);
+      assert.deepEqual(problems, [], `${name}: re-execute it with scripts/run-notebook.sh --update notebooks/${name}\n${problems.join('\n')}`);
     });
 
     test(`${name} shows at least one picture`, () => {
