@@ -94,7 +94,12 @@ describe('the walk-through site (npm run docs)', { timeout: 900_000 }, () => {
             await document.fonts.ready;
             const content = document.querySelector('.col-content');
             const katex = [...content.querySelectorAll('.katex')];
-            const text = content.innerText;
+            // The prose and the equations, without the code excerpts (code may hold a $ or a backslash).
+            const prose = content.cloneNode(true);
+            for (const pre of prose.querySelectorAll('pre')) pre.remove();
+            document.body.appendChild(prose);
+            const text = prose.innerText;
+            prose.remove();
             const excerpts = [...content.querySelectorAll('.source-excerpt')].map((e) => ({
               href: e.querySelector('.source-excerpt-head a')?.href ?? '',
               code: e.querySelector('pre code')?.innerText ?? '',
