@@ -34,7 +34,7 @@ for nb in "$@"; do
   echo "== $nb → $out/$name.ipynb"
   start=$(date +%s)
   jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=300 \
-    --ExecutePreprocessor.record_timing=True --output-dir "$out" --output "$name" "$nb"
+    --ExecutePreprocessor.record_timing=True --ExecutePreprocessor.startup_timeout=300 --output-dir "$out" --output "$name" "$nb"
   echo "   executed in $(( $(date +%s) - start )) s"
   if [ "$update" -eq 1 ]; then
     # Same folder, then rename: the notebook is replaced whole or not at all.

@@ -211,6 +211,8 @@ function nbconvert(notebook: string, outDir: string, output: string, allowErrors
     'nbconvert', '--to', 'notebook', '--execute',
     `--ExecutePreprocessor.timeout=${CELL_TIMEOUT_S}`,
     '--ExecutePreprocessor.record_timing=True',
+    // The kernel (node + tslab + TypeScript) can take over a minute to start on a loaded machine.
+    '--ExecutePreprocessor.startup_timeout=300',
     ...(allowErrors ? ['--allow-errors'] : []),
     '--output-dir', outDir, '--output', output,
     join(NOTEBOOK_DIR, notebook),
