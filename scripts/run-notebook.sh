@@ -24,7 +24,7 @@ fi
 if [ "$#" -eq 0 ]; then
   set -- notebooks/*.ipynb
 fi
-# The typed modules the notebooks import (`gpt1-ts/...`), under notebooks/node_modules/.
+# The typed modules the notebooks import (`gpt1-src/...`), under notebooks/node_modules/.
 node scripts/notebook-modules.mjs
 out=out/notebooks
 mkdir -p "$out"

@@ -13,7 +13,7 @@
  *   same absence is a failure.
  *
  * The notebooks import the project with its types (`import { forward } from
- * 'gpt1-ts/model/gpt'`): `scripts/notebook-modules.mjs` writes those modules under
+ * 'gpt1-src/model/gpt'`): `scripts/notebook-modules.mjs` writes those modules under
  * `notebooks/node_modules/` (ignored by git) before the first execution.
  *
  * tslab reports a failing cell only as an empty `<Error>` in the execute reply and
@@ -223,7 +223,7 @@ function nbconvert(notebook: string, outDir: string, output: string, allowErrors
 // The tests
 // ---------------------------------------------------------------------------------
 
-/** Writes the `gpt1-ts/...` modules the notebooks import (see scripts/notebook-modules.mjs). */
+/** Writes the `gpt1-src/...` modules the notebooks import (see scripts/notebook-modules.mjs). */
 let modulesReady: Promise<void> | undefined;
 function prepareModules(): Promise<void> {
   modulesReady ??= run(process.execPath, [join(ROOT, 'scripts', 'notebook-modules.mjs')]).then((r) => {
