@@ -30,7 +30,7 @@ import { CLF_BIAS, CLF_WEIGHT, type ClassifierHead, initClassifier } from '../sr
 import { batchLossAndGrads } from '../src/train/objectives.ts';
 import { type AdamHParams, type AdamState, ADAM_DEFAULTS, adamStep, initAdamState } from '../src/train/optimizer.ts';
 import { defaultPretrainWarmup } from '../src/train/pretrain.ts';
-import { TASK_KINDS, type TaskKind, type TokenExample, specialTokens, transformExample } from '../src/train/tasks.ts';
+import { TASK_KINDS, type TaskKind, type TokenExample, specialTokens, transformExample } from '../src/train/transforms.ts';
 import { TOKENIZER_TEXTS, BPE_CORPUS } from './texts.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

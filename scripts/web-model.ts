@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { saveHF } from '../src/checkpoint/hf.ts';
 import { makeConfig } from '../src/config.ts';
-import { prepareDemoData } from '../src/data/tasks.ts';
+import { prepareDemoData } from '../src/data/demo-data.ts';
 import { PRESETS } from '../src/demo/presets.ts';
 import { initParams } from '../src/params.ts';
 import { fork, rng } from '../src/random.ts';

@@ -46,9 +46,9 @@ import {
   type ClassificationExample,
   type DemoData,
   type MultipleChoiceExample,
-} from '../src/data/tasks.ts';
+} from '../src/data/demo-data.ts';
 import { parseJsonl, toJsonl, writeDemoData } from '../src/data/jsonl.ts';
-import { parseTaskJsonl } from '../src/train/taskdata.ts';
+import { parseTaskJsonl } from '../src/train/task-files.ts';
 
 // Loaded once, on first use.
 let wordnetCache: Synset[] | undefined;

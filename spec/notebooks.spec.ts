@@ -2,13 +2,19 @@
  * Executes every notebook in `notebooks/` with `jupyter nbconvert --execute`, so a
  * notebook can never drift away from the code it documents.
  *
- * Two tests per notebook:
+ * Three tests per notebook:
  * - the committed file carries the outputs of a complete execution (every code cell
  *   was executed, none failed): needs nothing but the file;
- * - a fresh execution into a temporary folder succeeds: needs Jupyter's nbconvert
- *   and the notebook's kernel (tslab for TypeScript). When either is missing the
- *   test is reported as skipped with the reason and the command that installs it,
- *   never passed silently.
+ * - the committed file shows at least one picture (an SVG or PNG output);
+ * - a fresh execution into a temporary folder succeeds and leaves notebooks/ as it
+ *   was (no tracked notebook rewritten, no output left behind): needs Jupyter's nbconvert and the notebook's kernel (tslab for
+ *   TypeScript). When either is missing the test is skipped with the reason and the
+ *   command that installs it; under CI (`CI=true`, where `.ci/run` installs both) the
+ *   same absence is a failure.
+ *
+ * The notebooks import the project with its types (`import { forward } from
+ * 'gpt1-src/model/gpt'`): `scripts/notebook-modules.mjs` writes those modules under
+ * `notebooks/node_modules/` (ignored by git) before the first execution.
  *
  * tslab reports a failing cell only as an empty `<Error>` in the execute reply and
  * writes the real message to the cell's stderr; nbconvert then stops with a
@@ -22,8 +28,8 @@
  *     npx tslab install --python=/usr/bin/python3 --binary="$PWD/node_modules/.bin/tslab"
  *
  * (`--binary` must be a tslab that exists: the default, a bare `tslab`, is not on PATH
- * when tslab is a project dependency.) `scripts/run-notebook.sh` re-executes notebooks
- * in place to refresh their committed outputs.
+ * when tslab is a project dependency.) `scripts/run-notebook.sh --update` re-executes
+ * notebooks to refresh their committed outputs.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -32,6 +38,7 @@ import { tmpdir } from 'node:os';
 import { basename, delimiter, isAbsolute, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { requireOrSkip } from './browser/harness.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NOTEBOOK_DIR = join(ROOT, 'notebooks');
@@ -53,6 +60,7 @@ const notebooks = existsSync(NOTEBOOK_DIR)
 
 interface Output {
   readonly output_type: string;
+  readonly data?: Readonly<Record<string, unknown>>;
   readonly name?: string;
   readonly text?: string | string[];
   readonly ename?: string;
@@ -92,6 +100,22 @@ function executionProblems(nb: Notebook): string[] {
     }
   });
   return problems;
+}
+
+/** How many outputs of the notebook are pictures (SVG or PNG). */
+function pictureCount(nb: Notebook): number {
+  return nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.data !== undefined && ('image/svg+xml' in o.data || 'image/png' in o.data)).length;
+}
+
+/**
+ * The tracked files under notebooks/ that differ from the index, and the untracked
+ * files there that git does not ignore: where an execution that rewrote a notebook or
+ * left an output behind would show. (Only notebooks/: the rest of the tree may be
+ * edited by someone while the suite runs.)
+ */
+function treeStatus(): string | undefined {
+  const st = spawnSync('git', ['status', '--porcelain', '--untracked-files=all', '--', 'notebooks'], { cwd: ROOT, encoding: 'utf8' });
+  return st.status === 0 ? st.stdout : undefined;
 }
 
 /** The stderr of every code cell, for the message of a failed execution. */
@@ -187,6 +211,8 @@ function nbconvert(notebook: string, outDir: string, output: string, allowErrors
     'nbconvert', '--to', 'notebook', '--execute',
     `--ExecutePreprocessor.timeout=${CELL_TIMEOUT_S}`,
     '--ExecutePreprocessor.record_timing=True',
+    // The kernel (node + tslab + TypeScript) can take over a minute to start on a loaded machine.
+    '--ExecutePreprocessor.startup_timeout=300',
     ...(allowErrors ? ['--allow-errors'] : []),
     '--output-dir', outDir, '--output', output,
     join(NOTEBOOK_DIR, notebook),
@@ -197,9 +223,18 @@ function nbconvert(notebook: string, outDir: string, output: string, allowErrors
 // The tests
 // ---------------------------------------------------------------------------------
 
+/** Writes the `gpt1-src/...` modules the notebooks import (see scripts/notebook-modules.mjs). */
+let modulesReady: Promise<void> | undefined;
+function prepareModules(): Promise<void> {
+  modulesReady ??= run(process.execPath, [join(ROOT, 'scripts', 'notebook-modules.mjs')]).then((r) => {
+    if (r.status !== 0) throw new Error(`scripts/notebook-modules.mjs exited with ${r.status}:\n${r.stdout}${r.stderr}`);
+  });
+  return modulesReady;
+}
+
 describe('notebooks', () => {
-  test('notebooks/ holds at least one notebook', () => {
-    assert.ok(notebooks.length > 0, `no .ipynb file in ${NOTEBOOK_DIR}`);
+  test('notebooks/ holds at least five notebooks', () => {
+    assert.ok(notebooks.length >= 5, `${notebooks.length} .ipynb files in ${NOTEBOOK_DIR}: ${notebooks.join(', ')}`);
   });
 
   for (const name of notebooks) {
@@ -207,15 +242,19 @@ describe('notebooks', () => {
 
     test(`${name} is committed with the outputs of a complete execution`, () => {
       const problems = executionProblems(readNotebook(path));
-      assert.deepEqual(problems, [], `${name}: re-execute it with scripts/run-notebook.sh notebooks/${name}\n${problems.join('\n')}`);
+      assert.deepEqual(problems, [], `${name}: re-execute it with scripts/run-notebook.sh --update notebooks/${name}\n${problems.join('\n')}`);
     });
 
-    test(`${name} executes without error (jupyter nbconvert --execute)`, { timeout: 2 * RUN_TIMEOUT_MS + 60_000 }, async (t) => {
-      const why = whyCannotExecute(readNotebook(path));
-      if (why !== undefined) {
-        t.skip(why);
-        return;
-      }
+    test(`${name} shows at least one picture`, () => {
+      assert.ok(pictureCount(readNotebook(path)) > 0, `${name} has no SVG or PNG output`);
+    });
+
+    const why = whyCannotExecute(readNotebook(path));
+    // Under CI a missing Jupyter or tslab throws here, failing the file instead of skipping.
+    const skip = requireOrSkip(why, why?.includes('tslab') ? INSTALL_TSLAB : INSTALL_JUPYTER);
+    test(`${name} executes without error (jupyter nbconvert --execute) and leaves notebooks/ as it was`, { skip, timeout: 2 * RUN_TIMEOUT_MS + 60_000 }, async () => {
+      await prepareModules();
+      const statusBefore = treeStatus();
       const outDir = mkdtempSync(join(tmpdir(), 'gpt1-notebook-'));
       try {
         const output = basename(name, '.ipynb');
@@ -227,8 +266,11 @@ describe('notebooks', () => {
           const stderr = again.status === 0 && existsSync(file) ? cellStderr(readNotebook(file)) : nbconvertError(again.stderr);
           assert.fail(`jupyter nbconvert --execute notebooks/${name} exited with ${strict.status}: ${nbconvertError(strict.stderr)}\n\nstderr of the cells:\n${stderr}`);
         }
-        const problems = executionProblems(readNotebook(join(outDir, `${output}.ipynb`)));
+        const executed = readNotebook(join(outDir, `${output}.ipynb`));
+        const problems = executionProblems(executed);
         assert.deepEqual(problems, [], problems.join('\n'));
+        assert.ok(pictureCount(executed) > 0, `${name} drew no picture when executed`);
+        assert.equal(treeStatus(), statusBefore, `executing ${name} changed files in notebooks/`);
       } finally {
         rmSync(outDir, { recursive: true, force: true });
       }

@@ -13,8 +13,8 @@ import { initParams } from '../src/params.ts';
 import { rng } from '../src/random.ts';
 import {
   classificationInput, entailmentInput, fieldMaxLen, multipleChoiceInput, similarityInput, specialTokens, textMaxLen, transformExample,
-} from '../src/train/tasks.ts';
-import { labelList, parseCsv, parseRocStoriesCsv, parseTaskJsonl, prepareExamples, readTaskFile } from '../src/train/taskdata.ts';
+} from '../src/train/transforms.ts';
+import { labelList, parseCsv, parseRocStoriesCsv, parseTaskJsonl, prepareExamples, readTaskFile } from '../src/train/task-files.ts';
 import { addSpecialTokens, initClassifier } from '../src/train/classifier.ts';
 import { assertOneLineError, assertPure } from './helpers.ts';
 

@@ -112,6 +112,7 @@ const MIME: Readonly<Record<string, string>> = {
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.wasm': 'application/wasm',
+  '.woff2': 'font/woff2',
   '.txt': 'text/plain; charset=utf-8',
   '.bpe': 'text/plain; charset=utf-8',
   '.map': 'application/json',

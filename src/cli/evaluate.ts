@@ -31,8 +31,8 @@ import { snakeCaseKeys } from '../report/json.ts';
 import { readCorpus } from '../train/corpus.ts';
 import { type Metrics, evaluate, evaluateLm } from '../train/evaluate.ts';
 import { TASK_FILE, hasClassifier, loadClassifier } from '../train/state.ts';
-import { prepareExamples, readTaskFile } from '../train/taskdata.ts';
-import { TASK_KINDS, type TaskKind, specialTokens } from '../train/tasks.ts';
+import { prepareExamples, readTaskFile } from '../train/task-files.ts';
+import { TASK_KINDS, type TaskKind, specialTokens } from '../train/transforms.ts';
 
 /**
  * One line: `accuracy 0.8750 (n 40) | F1 0.8571 | MCC 0.7500 | clf loss 0.3512 | LM loss 2.1034`,

@@ -7,7 +7,7 @@
  * gpt1 finetune --checkpoint model/ --task multiple-choice --train cloze_test_val.csv --out runs/roc --lm-coef 0.5
  * ```
  *
- * Data: JSONL per task kind, or the ROCStories CSV (see `train/taskdata.ts` and
+ * Data: JSONL per task kind, or the ROCStories CSV (see `train/task-files.ts` and
  * docs/training.md). Writes `OUT/checkpoint/` (the fine-tuned model in the Hugging Face
  * layout, `classifier.safetensors`, `task.json`, vocabulary, optimizer state),
  * `OUT/metrics.jsonl` (one line per update, plus one `{"epoch", "valid": {...}}` line
@@ -29,8 +29,8 @@ import { FINETUNE_DEFAULTS, finetune } from '../train/finetune.ts';
 import { createProgress, metricsLog } from '../train/progress.ts';
 import { SCHEDULE_NAMES, type ScheduleName } from '../train/schedules.ts';
 import { hasTrainingState, loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainingSnapshot } from '../train/state.ts';
-import { type Label, labelList, prepareExamples, readTaskFile } from '../train/taskdata.ts';
-import { TASK_KINDS, type TaskKind, specialTokens } from '../train/tasks.ts';
+import { type Label, labelList, prepareExamples, readTaskFile } from '../train/task-files.ts';
+import { TASK_KINDS, type TaskKind, specialTokens } from '../train/transforms.ts';
 import { formatMetrics } from './evaluate.ts';
 
 export const command: Command = {

@@ -15,7 +15,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ClassificationExample, DemoData, MultipleChoiceExample } from './tasks.ts';
+import type { ClassificationExample, DemoData, MultipleChoiceExample } from './demo-data.ts';
 
 /** An example of either format. */
 export type Example = ClassificationExample | MultipleChoiceExample;

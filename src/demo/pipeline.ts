@@ -29,7 +29,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type GPTConfig, makeConfig } from '../config.ts';
-import { type ClassificationExample, type DataStats, type MultipleChoiceExample, prepareDemoData } from '../data/tasks.ts';
+import { type ClassificationExample, type DataStats, type MultipleChoiceExample, prepareDemoData } from '../data/demo-data.ts';
 import { generateIds } from '../generate.ts';
 import { type Params, countParams, initParams } from '../params.ts';
 import { saveHF } from '../checkpoint/hf.ts';
@@ -45,10 +45,11 @@ import { learnBpe, writeVocab } from '../tokenizer/learn.ts';
 import { addSpecialTokens } from '../train/classifier.ts';
 import { evaluate, evaluateLm } from '../train/evaluate.ts';
 import { finetune } from '../train/finetune.ts';
-import { pretrain, type StepInfo } from '../train/pretrain.ts';
+import type { StepInfo } from '../train/loop.ts';
+import { pretrain } from '../train/pretrain.ts';
 import { type ProgressStream, createProgress } from '../train/progress.ts';
-import { type LabeledInput, type TextExample, prepareExamples } from '../train/taskdata.ts';
-import { type TaskKind, specialTokens } from '../train/tasks.ts';
+import { type LabeledInput, type TextExample, prepareExamples } from '../train/task-files.ts';
+import { type TaskKind, specialTokens } from '../train/transforms.ts';
 import type { DemoPreset } from './presets.ts';
 
 export type DemoTask = 'spam' | 'wordnet';

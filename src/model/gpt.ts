@@ -9,6 +9,47 @@
  * `for layer in range(n_layer): h = block(h, 'h%d'%layer, ...)`, then the tied
  * `lm_logits`.
  *
+ * ## The forward pass on one screen
+ * Every line names the file that computes it; the symbols are in the table below.
+ *
+ *     forward(params, config, ids)                              ids: T token ids (u in the paper)
+ *       W̃_e, W̃_p = drop(W_e), drop(W_p)                        embedding.ts   [V, d], [n_ctx, d]   (training only)
+ *       h = W̃_e[ids] + W̃_p[P … P+T−1]                          embedding.ts   [T, d]        eq. 2: h₀ = U·W_e + W_p
+ *       for l = 1 … n:                                           block.ts                     eq. 2: h_l = transformer_block(h_{l−1})
+ *         q, k, v = split_heads(h·W_attn + b_attn)               attention.ts   q [H, T, d_h]; k, v [H, S, d_h] (cache + new)
+ *         w = (q·kᵀ/√d_h) ⊙ B − 1e9·(1 − B)                       attention.ts   [H, T, S]     B: the causal mask, B[i, j] = 1 iff j ≤ P + i
+ *         a = merge_heads(drop(softmax(w))·v)                    attention.ts   [T, d]
+ *         n = LN₁(h + drop(a·W_proj + b_proj))                   layernorm.ts   [T, d]        Post-LN, ε inside the rsqrt
+ *         m = GELU(n·W_fc + b_fc)                                ffn.ts         [T, d_ff]     GELU: the tanh approximation
+ *         h = LN₂(n + drop(m·W_proj' + b_proj'))                 block.ts       [T, d]
+ *       logits = h·W̃_eᵀ                                         head.ts        [T, V]        eq. 2: P(u) = softmax(h_n·W_eᵀ), tied head
+ *       L₁ = mean over t of −log softmax(logits[t])[ids[t+1]]   objectives.ts  a number      eq. 1 (as a loss to minimise)
+ *
+ * Every product (·) is a gpu.js kernel (`kernels/matmul.ts`); `drop` is dropout
+ * (`dropout.ts`), the identity when evaluating.
+ *
+ * ## Symbols
+ * The same letters mean the same things in every file of `src/model/`:
+ *
+ * | symbol | meaning | GPT-1 | config field |
+ * |---|---|---|---|
+ * | T | positions (tokens) in this call: the sequence, or the new tokens after a cache | ≤ 512 | — |
+ * | P | positions already in the key/value cache (0 without one) | — | — |
+ * | S | key positions each query sees: S = P + T | ≤ 512 | — |
+ * | Pₕ | with a head subscript: head h's attention probabilities, softmax(wₕ), [T, S] (`attention.ts`) | — | — |
+ * | n | layers (blocks); l numbers them | 12 | `n_layer` |
+ * | d | model width, the size of every hidden state h_l | 768 | `n_embd` |
+ * | H | attention heads | 12 | `n_head` |
+ * | d_h | head width, d / H | 64 | — |
+ * | d_ff | inner width of the feed-forward network | 3072 | `n_inner` |
+ * | V | rows of the token embedding: BPE tokens plus special tokens | 40478 (+ 3 when fine-tuning) | `n_vocab + n_special` |
+ * | n_ctx | positions with a learned embedding (the paper's context size k) | 512 | `n_ctx` |
+ * | W_e, W_p | token embedding [V, d], position embedding [n_ctx, d] | — | `tokens_embed.weight`, `positions_embed.weight` |
+ * | h_l | the hidden state after block l, [T, d]; h₀ is the embedding | — | — |
+ * | B | the causal mask, B[i, j] = 1 if key j may be seen by query i | — | — |
+ * | M | per-token loss mask (1 = counts), length T | — | — |
+ * | U | the context: the token ids, one-hot as a matrix [T, V] | — | — |
+ *
  * ## Dropout
  * `forward(..., { dropout: { rng } })` is a training forward pass: the embedding
  * matrices, the attention probabilities and both residual branches are dropped out

@@ -18,15 +18,18 @@
  * The classifier dropout (`clf_pdrop`, paper §4.1: "we add dropout to the classifier
  * with a rate of 0.1") is applied to x, as `tf.nn.dropout`: kept values are scaled by
  * 1/(1 − p). For multiple choice the original drops the same features of every choice
- * of an example (`noise_shape` with 1 on the choice axis); {@link dropoutMask} makes one
- * mask per example and the caller applies it to all its rows.
+ * of an example (`noise_shape` with 1 on the choice axis); {@link classifierDropoutMask}
+ * draws one mask of d features per example and broadcasts it over its rows.
+ *
+ * Both the layer and its dropout are the model's own: `conv1d.ts` and `dropout.ts`.
  *
  * @module
  */
 import type { GPTConfig } from '../config.ts';
-import { matmul, matmulNT, matmulTN } from '../kernels/matmul.ts';
+import { conv1dBackward, conv1dForward } from '../model/conv1d.ts';
+import { type DropoutMask, dropoutMask } from '../model/dropout.ts';
 import type { Params } from '../params.ts';
-import { type Rng, fork, normals, uniforms } from '../random.ts';
+import { type Rng, fork, normals } from '../random.ts';
 import { type Tensor, assertShape, concatRows, tensor, zeros } from '../tensor.ts';
 
 /** Names of the classifier parameters (the original's `clf/w`, `clf/b`). */
@@ -74,42 +77,57 @@ export function validateClassifier(head: ClassifierHead, nEmbd: number): number 
   return w.shape[1];
 }
 
-/** logits = x·W + b, x [N, d] → [N, n_out] (one matmul kernel). */
+/**
+ * The linear output layer, logits = x·W_y + b_y: the model's position-wise linear layer
+ * (`conv1dForward`, the original's `conv1d`) with the classifier's weights.
+ * @param x [N, n_embd]: one row per sequence pooled at its ⟨e⟩ token (N = 1, or k choices)
+ * @returns [N, n_out]
+ */
 export function classifierForward(head: ClassifierHead, x: Tensor): Promise<Tensor> {
-  return matmul(x, head[CLF_WEIGHT], head[CLF_BIAS]);
+  return conv1dForward(x, head[CLF_WEIGHT], head[CLF_BIAS]);
 }
 
 /**
- * Gradients of logits = x·W + b:
+ * Eq. 3: P(y | x¹, …, xᵐ) = softmax(h_l^m·W_y), the classifier's scores turned into a
+ * distribution. The scores are one per class (classification, entailment, similarity:
+ * logits [1, n_out]) or one per choice (multiple choice: logits [k, 1], a softmax over
+ * the k answers, as the original's `clf_logits = tf.reshape(clf_logits, [-1, 2])`).
+ * @param scores [n_out] or [k]
+ * @returns the probabilities, same length, summing to 1
+ */
+export function classifierProbs(scores: Float32Array): Float32Array {
+  let m = -Infinity;
+  for (const s of scores) m = Math.max(m, s);
+  let sum = 0;
+  for (const s of scores) sum += Math.exp(s - m);
+  return scores.map((s) => Math.exp(s - m) / sum);
+}
+
+/**
+ * Gradients of logits = x·W + b (the linear layer's backward, `conv1dBackward`):
  *
- *     dW = xᵀ·dlogits      [d, n_out]   (matmulTN)
+ *     dW = xᵀ·dlogits      [d, n_out]
  *     db = Σ_rows dlogits  [n_out]
- *     dx = dlogits·Wᵀ      [N, d]       (matmulNT)
+ *     dx = dlogits·Wᵀ      [N, d]
  */
 export async function classifierBackward(head: ClassifierHead, x: Tensor, dLogits: Tensor): Promise<{ dx: Tensor; grads: ClassifierHead }> {
-  const [N, nOut] = dLogits.shape;
-  const dW = await matmulTN(x, dLogits);
-  const db = new Float32Array(nOut);
-  for (let n = 0; n < N; n++) for (let j = 0; j < nOut; j++) db[j] += dLogits.data[n * nOut + j];
-  const dx = await matmulNT(dLogits, head[CLF_WEIGHT]);
-  return { dx, grads: Object.freeze({ [CLF_WEIGHT]: dW, [CLF_BIAS]: tensor([nOut], db) }) };
+  const { dx, dw, db } = await conv1dBackward(x, head[CLF_WEIGHT], dLogits);
+  return { dx, grads: Object.freeze({ [CLF_WEIGHT]: dw, [CLF_BIAS]: db }) };
 }
 
 /**
- * An inverted-dropout mask of `n` features: 0 with probability p, else 1/(1 − p)
- * (`tf.nn.dropout(x, keep_prob=1−p)`). All ones when p = 0.
+ * The classifier dropout of one example: a mask over its classifier input x [N, d]
+ * whose N rows repeat one draw of d features, the original's
+ * `tf.nn.dropout(clf_h, 1 - clf_pdrop, noise_shape)` with `noise_shape[1] = 1` (the same
+ * features of every choice are dropped). Drawn with `dropoutMask` of `model/dropout.ts`
+ * (a unit is kept when its draw u ≥ p), then broadcast over the rows, so that
+ * `dropoutForward` and `dropoutBackward` apply it as they apply any other mask.
+ * @returns the [N, d] mask, or undefined when p = 0 (nothing drawn)
  */
-export function dropoutMask(rng: Rng, n: number, p: number): Float32Array {
-  if (p <= 0) return new Float32Array(n).fill(1);
-  const [u] = uniforms(rng, n);
-  const keep = 1 / (1 - p);
-  return u.map((x) => (x >= p ? keep : 0));
-}
-
-/** Every row of x [N, d] multiplied element-wise by the same mask [d]. */
-export function applyRowMask(x: Tensor, mask: Float32Array): Tensor {
-  const d = mask.length;
-  const out = new Float32Array(x.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = x.data[i] * mask[i % d];
-  return tensor(x.shape, out);
+export function classifierDropoutMask(rng: Rng, rows: number, d: number, p: number): DropoutMask | undefined {
+  const one = dropoutMask(rng, [d], p); // noise_shape [1, d]
+  if (one === undefined) return undefined;
+  const keep = new Uint8Array(rows * d);
+  for (let r = 0; r < rows; r++) keep.set(one.keep, r * d); // broadcast over the N rows
+  return { shape: [rows, d], keep, p };
 }

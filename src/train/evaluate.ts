@@ -31,8 +31,8 @@ import { lmLoss } from '../model/objectives.ts';
 import type { Params } from '../params.ts';
 import type { ClassifierHead } from './classifier.ts';
 import { exampleForward } from './objectives.ts';
-import type { LabeledInput } from './taskdata.ts';
-import type { TaskKind } from './tasks.ts';
+import type { LabeledInput } from './task-files.ts';
+import type { TaskKind } from './transforms.ts';
 
 /** The metrics of {@link evaluate}. */
 export interface Metrics {

@@ -34,11 +34,11 @@ import { type ClassifierHead, CLF_BIAS, CLF_WEIGHT, addSpecialTokens, initClassi
 import { type Metrics, evaluate } from './evaluate.ts';
 import { batchLossAndGrads } from './objectives.ts';
 import { type AdamState, adamStep, initAdamState } from './optimizer.ts';
-import { type LoopHooks, type OptimizerOptions, type StepInfo, adamHParams, checkResume } from './pretrain.ts';
+import { type LoopHooks, type OptimizerOptions, type StepInfo, adamHParams, checkResume } from './loop.ts';
 import { DEFAULT_WARMUP, type ScheduleName } from './schedules.ts';
 import { type TaskInfo, type TrainingSnapshot, fingerprint } from './state.ts';
-import type { Label, LabeledInput } from './taskdata.ts';
-import type { TaskKind } from './tasks.ts';
+import type { Label, LabeledInput } from './task-files.ts';
+import type { TaskKind } from './transforms.ts';
 
 /** `train.py`'s fine-tuning defaults (`--n_iter 3 --n_batch 8 --lr 6.25e-5 --lm_coef 0.5 --lr_warmup 0.002 --seed 42`). */
 export const FINETUNE_DEFAULTS = Object.freeze({

@@ -25,7 +25,8 @@
  * number). With λ = 0 (`lm_coef 0`) the LM logits are not even computed.
  *
  * The scores come from the classifier head on the final hidden state h_l^m at the
- * ⟨e⟩ token (`pool`) of each sequence, after classifier dropout:
+ * ⟨e⟩ token (`pool`) of each sequence, after classifier dropout; eq. 3 is
+ * {@link classifierProbs}, eq. 4 {@link classifierLoss}, eq. 5 {@link finetuneLoss}:
  *
  * | task | classifier input | scores |
  * |---|---|---|
@@ -49,15 +50,16 @@
  * @module
  */
 import type { GPTConfig } from '../config.ts';
+import { type DropoutMask, dropoutBackward, dropoutForward } from '../model/dropout.ts';
 import { type EmbeddingDropout, embeddingDropout } from '../model/embedding.ts';
-import { backward, forward, type ForwardOutput } from '../model/gpt.ts';
+import { addGrads, backward, forward, type ForwardOutput, scaleGrads } from '../model/gpt.ts';
 import { lmLoss, lmLossBackward } from '../model/objectives.ts';
 import type { Params } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
 import { type Tensor, scale, tensor } from '../tensor.ts';
-import { type ClassifierHead, applyRowMask, classifierBackward, classifierForward, dropoutMask } from './classifier.ts';
-import type { LabeledInput } from './taskdata.ts';
-import type { TaskInput } from './tasks.ts';
+import { type ClassifierHead, classifierBackward, classifierDropoutMask, classifierForward, classifierProbs } from './classifier.ts';
+import type { LabeledInput } from './task-files.ts';
+import type { TaskInput } from './transforms.ts';
 
 /** Options of one fine-tuning forward (and backward) pass. */
 export interface FinetuneLossOptions {
@@ -96,36 +98,26 @@ export interface ExampleGrads extends ExampleResult {
 }
 
 /**
- * A running sum of gradients in buffers owned by the caller's loop: one copy of the
- * first gradient, then element-wise additions (the same float32 rounding as
- * `addGrads`, without a fresh model-sized allocation per term).
+ * The dropout of one forward pass with its embedding dropout filled in: the one given
+ * (shared by a batch), else one drawn from `fork(rng, 'embedding')` (the original's
+ * one mask of `we` per `model()` call). The only place the fine-tuning objective draws
+ * an embedding dropout.
  */
-function accumulate(acc: Record<string, Float32Array> | undefined, g: Params): Record<string, Float32Array> {
-  if (acc === undefined) {
-    const out: Record<string, Float32Array> = {};
-    for (const [name, t] of Object.entries(g)) out[name] = Float32Array.from(t.data);
-    return out;
-  }
-  for (const [name, t] of Object.entries(g)) {
-    const a = acc[name];
-    if (a === undefined || a.length !== t.data.length) throw new Error(`gradient sum: ${name} is missing or has another size`);
-    for (let i = 0; i < a.length; i++) a[i] += t.data[i];
-  }
-  return acc;
+function withEmbeddingDropout(params: Params, config: GPTConfig, dropout: FinetuneLossOptions['dropout']): FinetuneLossOptions['dropout'] {
+  if (dropout === undefined || dropout.embedding !== undefined) return dropout;
+  return { rng: dropout.rng, embedding: embeddingDropout(params, config, fork(dropout.rng, 'embedding')) };
 }
 
-/** s·sum as parameters with the shapes of `like` (fresh tensors; s = 1 wraps the buffers). */
-function finish(acc: Record<string, Float32Array>, like: Params, s: number): Params {
-  const out: Record<string, Tensor> = {};
-  for (const [name, a] of Object.entries(acc)) {
-    if (s !== 1) for (let i = 0; i < a.length; i++) a[i] = s * a[i];
-    out[name] = tensor(like[name].shape, a);
-  }
-  return Object.freeze(out);
-}
-
-/** −log softmax(s)[y] and its gradient softmax(s) − onehot(y). */
-export function softmaxCrossEntropy(scores: Float32Array, y: number): { loss: number; dScores: Float32Array } {
+/**
+ * Eq. 4 for one example: the classification loss −log P(y | x¹, …, xᵐ), with P from
+ * eq. 3 ({@link classifierProbs}), and its gradient with respect to the scores,
+ * dscores = P − onehot(y). L₂(C) = Σ log P(y | x) is minus the sum of these over the
+ * labelled examples; the training loops minimise their mean over a batch.
+ * Original: `clf_losses = tf.nn.sparse_softmax_cross_entropy_with_logits(logits=clf_logits, labels=Y)`.
+ * @param scores the classifier's scores: [n_out] (one per class) or [k] (one per choice)
+ * @param y the label: a class index or the index of the right choice
+ */
+export function classifierLoss(scores: Float32Array, y: number): { loss: number; dScores: Float32Array } {
   if (!Number.isInteger(y) || y < 0 || y >= scores.length) throw new Error(`label ${y} out of range for ${scores.length} scores`);
   let m = -Infinity;
   for (const s of scores) m = Math.max(m, s);
@@ -135,6 +127,15 @@ export function softmaxCrossEntropy(scores: Float32Array, y: number): { loss: nu
   const d = new Float32Array(scores.length);
   for (let i = 0; i < scores.length; i++) d[i] = Math.exp(scores[i] - logZ) - (i === y ? 1 : 0);
   return { loss: logZ - scores[y], dScores: d };
+}
+
+/**
+ * Eq. 5 for one example: L₃ = L₂ + λ·L₁, as losses to minimise, `clf_loss + λ·lm_loss`
+ * (the original's `train_loss = clf_losses + lm_coef*lm_losses`). With λ = 0 the LM
+ * term is left out entirely, even when it was computed for the report.
+ */
+export function finetuneLoss(clfLoss: number, lmLoss: number, lmCoef: number): number {
+  return clfLoss + (lmCoef > 0 ? lmCoef * lmLoss : 0);
 }
 
 /** Index of the largest value (the first one on ties). */
@@ -154,8 +155,8 @@ interface Pass {
   readonly fwds: readonly ForwardOutput[];
   /** Classifier input after dropout, [N, d]. */
   readonly x: Tensor;
-  /** Classifier dropout mask, [d] (all ones when evaluating). */
-  readonly mask: Float32Array;
+  /** Classifier dropout mask, [N, d] (one draw of d features broadcast over the N rows); undefined when evaluating. */
+  readonly mask: DropoutMask | undefined;
   readonly scores: Float32Array;
   readonly lmLosses: readonly number[];
 }
@@ -164,7 +165,7 @@ async function forwardPass(params: Params, config: GPTConfig, head: ClassifierHe
   const d = config.n_embd;
   const withLm = opts.lmCoef > 0 || opts.lmLoss === true;
   const fwds: ForwardOutput[] = [];
-  const embedding = opts.dropout === undefined ? undefined : (opts.dropout.embedding ?? embeddingDropout(params, config, fork(opts.dropout.rng, 'embedding')));
+  const embedding = withEmbeddingDropout(params, config, opts.dropout)?.embedding;
   for (let j = 0; j < input.sequences.length; j++) {
     const s = input.sequences[j];
     const dropout = opts.dropout === undefined ? undefined : { rng: fork(opts.dropout.rng, `seq/${j}`), embedding };
@@ -179,8 +180,9 @@ async function forwardPass(params: Params, config: GPTConfig, head: ClassifierHe
     xData = new Float32Array(d);
     for (const p of pooled) for (let c = 0; c < d; c++) xData[c] += p[c]; // similarity: h(a$b) + h(b$a)
   }
-  const mask = opts.dropout === undefined ? new Float32Array(d).fill(1) : dropoutMask(fork(opts.dropout.rng, 'clf'), d, config.clf_pdrop);
-  const x = applyRowMask(tensor([xData.length / d, d], xData), mask);
+  const N = xData.length / d;
+  const mask = opts.dropout === undefined ? undefined : classifierDropoutMask(fork(opts.dropout.rng, 'clf'), N, d, config.clf_pdrop);
+  const x = dropoutForward(tensor([N, d], xData), mask);
   const logits = await classifierForward(head, x); // [1, n_out] or [k, 1]
   const lmLosses = withLm ? fwds.map((f, j) => lmLoss(f.logits, input.sequences[j].ids, input.sequences[j].mask)) : [];
   return { fwds, x, mask, scores: logits.data, lmLosses };
@@ -199,8 +201,8 @@ function summarise(pass: Pass, label: number | undefined, opts: FinetuneLossOpti
   const lm = pass.lmLosses.length ? pass.lmLosses.reduce((a, b) => a + b, 0) / pass.lmLosses.length : NaN;
   const prediction = opts.regression ? pass.scores[0] : argmax(pass.scores);
   if (label === undefined) return { loss: NaN, clfLoss: NaN, lmLoss: lm, scores: pass.scores, prediction };
-  const { loss: clfLoss, dScores } = opts.regression ? squaredError(pass.scores, label) : softmaxCrossEntropy(pass.scores, label);
-  return { loss: clfLoss + (lmCoef > 0 ? lmCoef * lm : 0), clfLoss, lmLoss: lm, scores: pass.scores, prediction, dScores };
+  const { loss: clfLoss, dScores } = opts.regression ? squaredError(pass.scores, label) : classifierLoss(pass.scores, label);
+  return { loss: finetuneLoss(clfLoss, lm, lmCoef), clfLoss, lmLoss: lm, scores: pass.scores, prediction, dScores };
 }
 
 /**
@@ -234,11 +236,10 @@ export async function exampleLossAndGrads(
   const d = config.n_embd;
   const dLogits = tensor(input.kind === 'multiple-choice' ? [dScores.length, 1] : [1, dScores.length], dScores);
   const { dx, grads: headGrads } = await classifierBackward(head, pass.x, dLogits);
-  const dxIn = applyRowMask(dx, pass.mask); // through the classifier dropout
+  const dxIn = dropoutBackward(dx, pass.mask); // through the classifier dropout
 
   const k = input.sequences.length;
-  let single: Params | undefined; // k = 1: the one sequence's gradient as it is
-  let sum: Record<string, Float32Array> | undefined;
+  let grads: Params | undefined; // the sum over the k sequences
   for (let j = 0; j < k; j++) {
     const s = input.sequences[j];
     const T = s.ids.length;
@@ -248,11 +249,9 @@ export async function exampleLossAndGrads(
     const upstream: { dHidden: Tensor; dLogits?: Tensor } = { dHidden: tensor([T, d], dHidden) };
     if (opts.lmCoef > 0) upstream.dLogits = scale(lmLossBackward(pass.fwds[j].logits, s.ids, s.mask), opts.lmCoef / k);
     const g = await backward(params, config, pass.fwds[j], upstream);
-    if (k === 1) single = g;
-    else sum = accumulate(sum, g);
+    grads = grads === undefined ? g : addGrads(grads, g);
   }
-  const grads = single ?? finish(sum as Record<string, Float32Array>, params, 1);
-  return { ...withoutDScores(result), grads, headGrads };
+  return { ...withoutDScores(result), grads: grads as Params, headGrads };
 }
 
 function withoutDScores(r: ExampleResult & { dScores?: Float32Array }): ExampleResult {
@@ -288,9 +287,9 @@ export async function batchLossAndGrads(
   let clf = 0;
   let lm = 0;
   let correct = 0;
-  let grads: Record<string, Float32Array> | undefined;
-  let headGrads: Record<string, Float32Array> | undefined;
-  const embedding = opts.dropout === undefined ? undefined : (opts.dropout.embedding ?? embeddingDropout(params, config, fork(opts.dropout.rng, 'embedding')));
+  let grads: Params | undefined;
+  let headGrads: ClassifierHead | undefined;
+  const embedding = withEmbeddingDropout(params, config, opts.dropout)?.embedding;
   for (let i = 0; i < batch.length; i++) {
     const dropout = opts.dropout === undefined ? undefined : { rng: fork(opts.dropout.rng, `ex/${i}`), embedding };
     const r = await exampleLossAndGrads(params, config, head, batch[i], { ...opts, dropout });
@@ -298,8 +297,8 @@ export async function batchLossAndGrads(
     clf += r.clfLoss;
     lm += r.lmLoss;
     if (!opts.regression && r.prediction === batch[i].label) correct++;
-    grads = accumulate(grads, r.grads);
-    headGrads = accumulate(headGrads, r.headGrads);
+    grads = grads === undefined ? r.grads : addGrads(grads, r.grads);
+    headGrads = headGrads === undefined ? r.headGrads : addGrads(headGrads, r.headGrads);
   }
   const n = batch.length;
   return {
@@ -307,7 +306,7 @@ export async function batchLossAndGrads(
     clfLoss: clf / n,
     lmLoss: lm / n,
     correct,
-    grads: finish(grads as Record<string, Float32Array>, params, 1 / n),
-    headGrads: finish(headGrads as Record<string, Float32Array>, head, 1 / n),
+    grads: scaleGrads(grads as Params, 1 / n),
+    headGrads: scaleGrads(headGrads as ClassifierHead, 1 / n),
   };
 }

@@ -27,56 +27,10 @@ import type { GPTConfig } from '../config.ts';
 import { batchLmLossAndGrads } from '../model/gpt.ts';
 import type { Params } from '../params.ts';
 import { fork, randint, rng } from '../random.ts';
-import { type AdamHParams, type AdamState, adamStep, initAdamState, validateAdamHParams } from './optimizer.ts';
+import { type LoopHooks, type OptimizerOptions, type StepInfo, adamHParams, checkResume } from './loop.ts';
+import { type AdamState, adamStep, initAdamState } from './optimizer.ts';
 import type { ScheduleName } from './schedules.ts';
-import { type TrainerState, type TrainingSnapshot, fingerprint } from './state.ts';
-
-/** One line of the training log. */
-export interface StepInfo {
-  /** Updates made, this one included. */
-  readonly step: number;
-  readonly totalSteps: number;
-  /** Mean training loss of the batch (with dropout). */
-  readonly loss: number;
-  /** lrt of this update. */
-  readonly lr: number;
-  /** Global gradient norm before clipping. */
-  readonly gradNorm: number;
-  /** Tokens in this update's batch. */
-  readonly tokens: number;
-  /** Fine-tuning only. */
-  readonly epoch?: number;
-  readonly clfLoss?: number;
-  readonly lmLoss?: number;
-  /** Fine-tuning only: fraction of the batch classified right. */
-  readonly accuracy?: number;
-}
-
-/** Optimizer settings shared by both loops; every field has the `train.py` default unless noted. */
-export interface OptimizerOptions {
-  readonly lr?: number;
-  readonly schedule?: ScheduleName;
-  /** Warm-up as a fraction of the updates. */
-  readonly warmup?: number;
-  readonly b1?: number;
-  readonly b2?: number;
-  readonly e?: number;
-  readonly l2?: number;
-  readonly vectorL2?: boolean;
-  readonly maxGradNorm?: number;
-}
-
-/** Callbacks and stopping shared by both loops. */
-export interface LoopHooks {
-  /** Called after every update. */
-  readonly onStep?: (info: StepInfo) => void | Promise<void>;
-  /** Save a checkpoint every this many updates (and always after the last). 0 or absent: only after the last. */
-  readonly checkpointEvery?: number;
-  /** Receives the snapshot to save (see `saveTrainingCheckpoint`). */
-  readonly onCheckpoint?: (snap: TrainingSnapshot) => void | Promise<void>;
-  /** Stop after this many updates in total, as if interrupted (for tests and time limits); the schedule still plans for all of them. */
-  readonly stopAfter?: number;
-}
+import { type TrainingSnapshot, fingerprint } from './state.ts';
 
 export interface PretrainOptions extends OptimizerOptions, LoopHooks {
   readonly params: Params;
@@ -111,36 +65,6 @@ export const PRETRAIN_DEFAULTS = Object.freeze({ lr: 2.5e-4, schedule: 'warmup_c
 /** The paper's 2000 warm-up updates as a fraction of `steps`, or 10% for runs shorter than 20,000 updates. */
 export function defaultPretrainWarmup(steps: number): number {
   return Math.min(2000, Math.max(1, Math.ceil(steps / 10))) / steps;
-}
-
-/** Adam hyper-parameters from loop options (defaults from `train.py`). */
-export function adamHParams(o: OptimizerOptions, tTotal: number, defaults: { lr: number; schedule: ScheduleName; warmup: number }): AdamHParams {
-  const hp: AdamHParams = {
-    lr: o.lr ?? defaults.lr,
-    schedule: o.schedule ?? defaults.schedule,
-    warmup: o.warmup ?? defaults.warmup,
-    tTotal,
-    b1: o.b1 ?? 0.9,
-    b2: o.b2 ?? 0.999,
-    e: o.e ?? 1e-8,
-    l2: o.l2 ?? 0.01,
-    vectorL2: o.vectorL2 ?? false,
-    maxGradNorm: o.maxGradNorm ?? 1,
-  };
-  validateAdamHParams(hp);
-  return hp;
-}
-
-/** Throws unless a resumed run has the hyper-parameters and data it was started with. */
-export function checkResume(resume: TrainingSnapshot, kind: TrainerState['kind'], hparams: TrainerState['hparams'], data: string, seed: number, total: number): void {
-  const s = resume.state;
-  if (s.kind !== kind) throw new Error(`cannot resume: the checkpoint is from ${s.kind}, not ${kind}`);
-  if (s.seed !== seed) throw new Error(`cannot resume: the checkpoint was trained with seed ${s.seed}, not ${seed}`);
-  if (s.total_steps !== total) throw new Error(`cannot resume: the checkpoint plans ${s.total_steps} updates, this run ${total}`);
-  for (const [k, v] of Object.entries(hparams)) {
-    if (s.hparams[k] !== v) throw new Error(`cannot resume: ${k} was ${String(s.hparams[k])}, now ${String(v)}`);
-  }
-  if (s.data !== data) throw new Error('cannot resume: the training data differ from the checkpoint\'s');
 }
 
 /** The `batch` windows of update u: contiguous slices of `ctx` tokens at offsets drawn from fork(rng(seed), 'batch/u'). */

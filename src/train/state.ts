@@ -37,8 +37,8 @@ import type { Params } from '../params.ts';
 import type { Tensor } from '../tensor.ts';
 import { type ClassifierHead, CLF_BIAS, CLF_WEIGHT, validateClassifier } from './classifier.ts';
 import type { AdamState } from './optimizer.ts';
-import type { Label } from './taskdata.ts';
-import { TASK_KINDS, type TaskKind } from './tasks.ts';
+import type { Label } from './task-files.ts';
+import { TASK_KINDS, type TaskKind } from './transforms.ts';
 
 export const CLASSIFIER_FILE = 'classifier.safetensors';
 export const TASK_FILE = 'task.json';

@@ -24,7 +24,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { type SpecialTokens, type TaskInput, type TaskKind, type TokenExample, transformExample } from './tasks.ts';
+import { type SpecialTokens, type TaskInput, type TaskKind, type TokenExample, transformExample } from './transforms.ts';
 
 /** A class label as it appears in the data. */
 export type Label = string | number;

@@ -1,0 +1,213 @@
+/**
+ * The walk-through site: builds it with typedoc (the project's `typedoc.config.mjs`,
+ * into a temporary folder) and reads it in headless Chromium
+ * (`spec/browser/harness.ts`):
+ *
+ * - every walk-through page renders every equation of its markdown (each ```math block
+ *   and each $`…`$ becomes one KaTeX element; no TeX is left as text, no KaTeX error),
+ *   with KaTeX's fonts loaded;
+ * - every page shows code: at least one excerpt from `src/`, whose link opens the
+ *   source page at a line that exists;
+ * - every link of the paper map resolves (the page answers 200 and its #anchor, if
+ *   any, exists), and every row of its tables links to a walk-through page and to code;
+ * - the index page has one "gpt1-ts" heading, and the sidebar lists the walk-through
+ *   in the paper's order.
+ *
+ * Skipped with the reason where Chromium is absent; under CI a missing Chromium fails.
+ * `GPT1_DOCS_SITE=docs/api` checks a site already built by `npm run docs` instead of
+ * building one (about 20 s of CPU).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { browserSkipReason, withPage, withServer } from './browser/harness.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const WALKTHROUGH = join(ROOT, 'docs', 'walkthrough');
+const skip = browserSkipReason();
+
+/** The walk-through's pages, in the order of `docs/walkthrough.md`'s `children`. */
+function walkthroughPages(): string[] {
+  const front = readFileSync(join(ROOT, 'docs', 'walkthrough.md'), 'utf8').split('---')[1];
+  return [...front.matchAll(/- \.\/walkthrough\/(\S+\.md)/g)].map((m) => m[1]);
+}
+
+/** How many equations a markdown file holds: ```math blocks plus $`…`$ spans. */
+function equationCount(markdown: string): number {
+  const display = (markdown.match(/^```math$/gm) ?? []).length;
+  const inline = (markdown.match(/\$`[^`]+`\$/g) ?? []).length;
+  return display + inline;
+}
+
+/** The title in a page's front matter (typedoc names the page after it). */
+function title(markdown: string): string {
+  const m = /^title: "(.*)"$/m.exec(markdown);
+  assert.ok(m, 'a walk-through page needs a title in its front matter');
+  return m[1];
+}
+
+/** A site already built (`GPT1_DOCS_SITE=docs/api`, after `npm run docs`) is checked as it is; otherwise a fresh build. */
+const PREBUILT = process.env.GPT1_DOCS_SITE;
+let site = '';
+before(() => {
+  if (skip !== false) return;
+  if (PREBUILT !== undefined) {
+    site = PREBUILT;
+    return;
+  }
+  site = mkdtempSync(join(tmpdir(), 'gpt1-site-'));
+  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--out', site], { cwd: ROOT, encoding: 'utf8', timeout: 600_000 });
+  assert.equal(build.status, 0, `typedoc failed:\n${build.stdout}\n${build.stderr}`);
+});
+after(() => {
+  if (site !== '' && PREBUILT === undefined) rmSync(site, { recursive: true, force: true });
+});
+
+/** The page's document URL for a walk-through page, found by its title in the sidebar's links. */
+async function open(page: Page, url: string): Promise<void> {
+  const response = await page.goto(url, { waitUntil: 'load' });
+  assert.equal(response?.status(), 200, `${url} answered ${response?.status()}`);
+}
+
+describe('the walk-through site (npm run docs)', { timeout: 900_000 }, () => {
+  test('every equation of every walk-through page is typeset, and every page shows linked code', { skip }, async () => {
+    const pages = walkthroughPages();
+    assert.ok(pages.length >= 20, `the walk-through lists ${pages.length} pages`);
+    const documents = readdirSync(join(site, 'documents'));
+    await withServer(site, async (base) => {
+      await withPage({}, async (page, errors) => {
+        const failed: string[] = [];
+        page.on('response', (r) => {
+          if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+        });
+        for (const file of pages) {
+          const md = readFileSync(join(WALKTHROUGH, file), 'utf8');
+          const html = documents.find((d) => d === `Walk-through.${title(md).replace(/[^A-Za-z0-9.,()-]/g, '_')}.html`);
+          assert.ok(html, `no page for ${file} ("${title(md)}") among ${documents.join(', ')}`);
+          await open(page, `${base}documents/${encodeURIComponent(html)}`);
+          const seen = (await page.evaluate(`(async () => {
+            await document.fonts.ready;
+            const content = document.querySelector('.col-content');
+            const katex = [...content.querySelectorAll('.katex')];
+            // The prose and the equations, without the code excerpts (code may hold a $ or a backslash).
+            const prose = content.cloneNode(true);
+            for (const pre of prose.querySelectorAll('pre')) pre.remove();
+            document.body.appendChild(prose);
+            const text = prose.innerText;
+            prose.remove();
+            const excerpts = [...content.querySelectorAll('.source-excerpt')].map((e) => ({
+              href: e.querySelector('.source-excerpt-head a')?.href ?? '',
+              code: e.querySelector('pre code')?.innerText ?? '',
+            }));
+            return {
+              katex: katex.length,
+              errors: content.querySelectorAll('.katex-error').length,
+              rawTex: /\\$\`|\`\`\`math|\\\\(frac|mathbb|operatorname|sqrt|sum)\\b/.test(text),
+              font: katex.length === 0 ? '' : getComputedStyle(katex[0]).fontFamily,
+              fontLoaded: document.fonts.check('16px KaTeX_Main'),
+              excerpts,
+            };
+          })()`)) as { katex: number; errors: number; rawTex: boolean; font: string; fontLoaded: boolean; excerpts: { href: string; code: string }[] };
+          const expected = equationCount(md);
+          assert.ok(expected > 0, `${file} has no equation`);
+          assert.equal(seen.katex, expected, `${file}: ${expected} equations in the markdown, ${seen.katex} typeset`);
+          assert.equal(seen.errors, 0, `${file}: KaTeX reported an error`);
+          assert.equal(seen.rawTex, false, `${file}: raw TeX left in the page text`);
+          assert.match(seen.font, /KaTeX_Main/, `${file}: equations are not in KaTeX's font`);
+          assert.ok(seen.fontLoaded, `${file}: KaTeX's font did not load`);
+          assert.ok(seen.excerpts.length >= 1, `${file}: no code excerpt`);
+          for (const { href, code } of seen.excerpts) {
+            assert.ok(code.trim().length > 0, `${file}: an empty code excerpt`);
+            const m = /\/source\/(src\/.+\.ts)\.html#L(\d+)$/.exec(href);
+            assert.ok(m, `${file}: the excerpt links to ${href}, not to a source line`);
+            const lines = readFileSync(join(ROOT, m[1]), 'utf8').split('\n');
+            assert.ok(Number(m[2]) <= lines.length, `${file}: ${href} is past the end of ${m[1]}`);
+            // The excerpt's first line is the linked line of the file.
+            assert.equal(code.split('\n')[0].trim(), lines[Number(m[2]) - 1].trim(), `${file}: the excerpt does not start at ${href}`);
+          }
+        }
+        assert.deepEqual(failed, [], 'requests of the walk-through pages that failed');
+        // Chromium asks for /favicon.ico on its own (not a request of the page, so not in
+        // `failed`) and logs its 404 without the URL; every other console error counts.
+        assert.deepEqual(errors.filter((e) => !/^Failed to load resource: .* 404/.test(e)), [], 'console errors in the walk-through pages');
+      });
+    });
+  });
+
+  test('every link of the paper map resolves, and every row links to its page and its code', { skip }, async () => {
+    await withServer(site, async (base) => {
+      await withPage({}, async (page) => {
+        await open(page, `${base}documents/docs_paper-map.html`);
+        const { links, rows } = (await page.evaluate(`(() => {
+          const content = document.querySelector('.col-content');
+          const links = [...content.querySelectorAll('.tsd-panel a[href], .tsd-typography a[href]')]
+            .filter((a) => !a.classList.contains('tsd-anchor-icon'))
+            .map((a) => ({ text: a.textContent.trim(), href: a.href }));
+          const rows = [...content.querySelectorAll('table tbody tr')].map((tr) => {
+            const cells = [...tr.querySelectorAll('td')];
+            return {
+              row: cells[0]?.textContent.trim() ?? '',
+              page: [...(cells[1]?.querySelectorAll('a') ?? [])].map((a) => a.href),
+              code: [...(cells[2]?.querySelectorAll('a') ?? [])].map((a) => a.href),
+            };
+          });
+          return { links, rows };
+        })()`)) as { links: { text: string; href: string }[]; rows: { row: string; page: string[]; code: string[] }[] };
+        assert.ok(rows.length >= 30, `the paper map has ${rows.length} rows`);
+        for (const r of rows) {
+          assert.ok(r.page.some((h) => h.includes('/documents/Walk-through.')), `paper map row "${r.row}" links to no walk-through page`);
+          assert.ok(r.code.length > 0, `paper map row "${r.row}" links to no code`);
+        }
+        assert.ok(links.length >= 60, `only ${links.length} links in the paper map`);
+        const checked = new Set<string>();
+        let definedIn = 0;
+        for (const { text, href } of links) {
+          if (checked.has(href) || !href.startsWith(base)) continue;
+          checked.add(href);
+          const [url, anchor] = href.split('#');
+          const response = await fetch(url);
+          assert.equal(response.status, 200, `paper map link "${text}" → ${href} answered ${response.status}`);
+          const html = await response.text();
+          if (anchor !== undefined && anchor !== '') {
+            assert.ok(html.includes(`id="${anchor}"`), `paper map link "${text}" → ${href}: no #${anchor} in the page`);
+          }
+          // A code link's page shows where the code is defined: that link opens the source at a line that exists.
+          for (const [, rel] of html.matchAll(/href="([^"]*source\/src\/[^"]+)"/g)) {
+            const source = new URL(rel, url);
+            const sourcePage = await fetch(source.href.split('#')[0]);
+            assert.equal(sourcePage.status, 200, `"Defined in" link ${source.href} (from ${href}) answered ${sourcePage.status}`);
+            assert.ok((await sourcePage.text()).includes(`id="${source.hash.slice(1)}"`), `"Defined in" link ${source.href} (from ${href}): no such line`);
+            definedIn++;
+          }
+        }
+        assert.ok(definedIn >= 30, `only ${definedIn} "Defined in" source links seen from the paper map's code links`);
+        assert.ok(checked.size >= 30, `only ${checked.size} distinct links checked`);
+      });
+    });
+  });
+
+  test('the index has one "gpt1-ts" heading and the sidebar lists the walk-through in the paper\'s order', { skip }, async () => {
+    const titles = walkthroughPages().map((f) => title(readFileSync(join(WALKTHROUGH, f), 'utf8')));
+    await withServer(site, async (base) => {
+      await withPage({}, async (page) => {
+        await open(page, `${base}index.html`);
+        const seen = (await page.evaluate(`(async () => {
+          const headings = [...document.querySelectorAll('h1, h2')].filter((h) => h.textContent.trim() === 'gpt1-ts').length;
+          // The sidebar is filled in by navigation.js.
+          for (let i = 0; i < 100 && !document.querySelector('.site-menu nav a, .site-menu .tsd-navigation a'); i++) await new Promise((r) => setTimeout(r, 50));
+          const sidebar = [...document.querySelectorAll('.site-menu a')].map((a) => a.textContent.trim());
+          return { headings, sidebar };
+        })()`)) as { headings: number; sidebar: string[] };
+        assert.equal(seen.headings, 1, 'the index repeats the "gpt1-ts" heading');
+        const positions = titles.map((t) => seen.sidebar.indexOf(t));
+        assert.ok(positions.every((p) => p >= 0), `walk-through pages missing from the sidebar: ${titles.filter((_, i) => positions[i] < 0).join(', ')}`);
+        assert.deepEqual([...positions].sort((a, b) => a - b), positions, 'the sidebar does not list the walk-through in the paper\'s order');
+      });
+    });
+  });
+});
