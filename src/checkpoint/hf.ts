@@ -136,18 +136,33 @@ function stripPrefixes(header: SafetensorsHeader, file: string): Map<string, Saf
   return byName;
 }
 
+/** `h.{i}.attn.bias` for a layer i of the model (written as transformers writes it: no leading zeros). */
+function isMaskBuffer(name: string, nLayer: number): boolean {
+  const m = /^h\.(0|[1-9]\d*)\.attn\.bias$/.exec(name);
+  return m !== null && Number(m[1]) < nLayer;
+}
+
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
+/** What `config.json` and the safetensors header of a Hugging Face checkpoint say, checked. */
+export interface HFPlan {
+  readonly config: GPTConfig;
+  /** The `model.safetensors` path. */
+  readonly path: string;
+  readonly header: SafetensorsHeader;
+  /** The tensors by name without the `transformer.` prefix. */
+  readonly byName: ReadonlyMap<string, SafetensorsEntry>;
+  /** Whether `config.json` records n_head. */
+  readonly nHeadRecorded: boolean;
+}
+
 /**
- * Loads a Hugging Face checkpoint from `dir` (`config.json` + `model.safetensors`).
- *
- * Checked, each as a one-line error naming the file: the safetensors header (see
- * `io/safetensors.ts`); `config.json` agrees with the tensors; every parameter is
- * present with its shape, and there is no other tensor except a tied `lm_head.weight`
- * equal to `tokens_embed.weight` and causal-mask buffers; dtypes are F32, F16 or BF16;
- * every number is finite.
+ * Every check of {@link loadHF} that needs no number of the weights: `config.json`,
+ * the safetensors header, the names, shapes and dtypes of all tensors. `gpt1 info`
+ * and the loader both go through it, so a checkpoint `info` accepts loads.
+ * @throws a one-line error naming the file (see {@link loadHF}).
  */
-export function loadHF(dir: string, opts: LoadOptions = {}): { config: GPTConfig; params: Params } {
+export function inspectHF(dir: string, opts: LoadOptions = {}): HFPlan {
   const configPath = join(dir, HF_CONFIG);
   const path = join(dir, HF_WEIGHTS);
   const json = readJson(configPath);
@@ -166,15 +181,32 @@ export function loadHF(dir: string, opts: LoadOptions = {}): { config: GPTConfig
   const tokensShape = expected.get('tokens_embed.weight') as number[];
   const mask = [1, 1, config.n_ctx, config.n_ctx];
   for (const [name, e] of byName) {
-    const want = expected.get(name) ?? (name === 'lm_head.weight' ? tokensShape : /^h\.(\d+)\.attn\.bias$/.test(name) && Number(name.split('.')[1]) < config.n_layer ? mask : undefined);
+    const want = expected.get(name) ?? (name === 'lm_head.weight' ? tokensShape : isMaskBuffer(name, config.n_layer) ? mask : undefined);
     if (!want) throw new Error(`${path}: unexpected tensor ${e.name} (not a parameter of a ${config.n_layer}-layer GPT-1)`);
     if (!sameShape(e.shape, want)) throw new Error(`${path}: tensor ${e.name} has shape ${showShape(e.shape)}, expected ${showShape(want)}`);
     if (!READABLE_DTYPES.includes(e.dtype)) throw new Error(`${path}: tensor ${e.name} has dtype ${e.dtype}; only ${READABLE_DTYPES.join(', ')} are read`);
   }
   for (const name of expected.keys()) need(name);
+  const n_head = (json as Record<string, unknown>).n_head;
+  return { config, path, header, byName, nHeadRecorded: n_head !== undefined };
+}
+
+/**
+ * Loads a Hugging Face checkpoint from `dir` (`config.json` + `model.safetensors`).
+ *
+ * Checked, each as a one-line error naming the file: the safetensors header (see
+ * `io/safetensors.ts`); `config.json` agrees with the tensors; every parameter is
+ * present with its shape, and there is no other tensor except a tied `lm_head.weight`
+ * equal to `tokens_embed.weight` and causal-mask buffers; dtypes are F32, F16 or BF16
+ * (all of this in {@link inspectHF}); every number is finite.
+ */
+export function loadHF(dir: string, opts: LoadOptions = {}): { config: GPTConfig; params: Params } {
+  const { config, path, header, byName } = inspectHF(dir, opts);
+  const expected = paramShapes(config).map(([name]) => name);
+  const need = (name: string): SafetensorsEntry => byName.get(name) as SafetensorsEntry;
 
   const params: Record<string, Tensor> = {};
-  for (const name of expected.keys()) params[name] = readSafetensorsTensor(path, header, need(name).name);
+  for (const name of expected) params[name] = readSafetensorsTensor(path, header, need(name).name);
   Object.freeze(params);
 
   const lm = byName.get('lm_head.weight');

@@ -12,6 +12,7 @@
  * @module
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readRegularText } from '../io/files.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from './main.ts';
@@ -50,9 +51,9 @@ export function* corpusLines(files: readonly string[]): Generator<string> {
   for (const f of files) {
     let text: string;
     try {
-      text = readFileSync(f, 'utf8');
+      text = readRegularText(f);
     } catch (e) {
-      throw new Error(`${f}: cannot read: ${(e as Error).message}`);
+      throw new Error((e as Error).message.startsWith(f) ? (e as Error).message : `${f}: cannot read: ${(e as Error).message}`);
     }
     for (const line of text.split('\n')) if (line.trim() !== '') yield line;
   }

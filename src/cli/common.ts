@@ -138,12 +138,18 @@ export interface LoadedModel extends Checkpoint {
   readonly dir: string;
 }
 
+/** `--n-head`, checked (≥ 1; a UsageError, exit 2, otherwise), or undefined when not given. */
+export function nHeadFlag(cmd: string, flags: ParsedFlags): number | undefined {
+  const nHead = num(flags, 'n-head');
+  if (nHead !== undefined && !(Number.isInteger(nHead) && nHead >= 1)) throw new UsageError(`gpt1 ${cmd}: --n-head must be a positive integer, got ${nHead}`);
+  return nHead;
+}
+
 /** Loads `--checkpoint` (with `--n-head`), with a progress line. */
 export async function loadModel(cmd: string, flags: ParsedFlags, p: Progress): Promise<LoadedModel> {
   const path = str(flags, 'checkpoint') as string;
+  const nHead = nHeadFlag(cmd, flags);
   const { dir, format } = locateCheckpoint(path);
-  const nHead = num(flags, 'n-head');
-  if (nHead !== undefined && nHead < 1) throw new UsageError(`gpt1 ${cmd}: --n-head must be ≥ 1, got ${nHead}`);
   const ckpt = await p.task(`loading ${path} (${format}, ${megabytes(dirBytes(dir))})`, () => loadCheckpoint(path, nHead === undefined ? {} : { n_head: nHead }));
   return { ...ckpt, path, dir };
 }

@@ -117,7 +117,7 @@ export const command: Command = {
     if (flags.regression === true && !regression) throw new UsageError(`gpt1 finetune: --regression: the run in ${out} is a classification`);
     if (regression && task === 'multiple-choice') throw new UsageError('gpt1 finetune: --regression does not apply to multiple-choice');
     const trainText = readTaskFile(task, str(flags, 'train') as string);
-    labels ??= regression ? [] : labelList(trainText);
+    labels ??= regression ? [] : labelList(trainText, str(flags, 'train'));
     const train = prepareExamples(trainText, tokenize, sp, config.n_ctx, labels, { regression });
     const validPath = str(flags, 'valid');
     const valid = validPath === undefined ? undefined : prepareExamples(readTaskFile(task, validPath), tokenize, sp, config.n_ctx, labels, { regression });

@@ -28,7 +28,8 @@
  *
  * @module
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
+import { openRegularFile, readRegularFile } from './files.ts';
 import { type Tensor, numel, showShape, tensor } from '../tensor.ts';
 
 /** True on little-endian hosts (all usual ones); big-endian hosts take the slow, byte-swapping paths. */
@@ -41,6 +42,13 @@ const ARRAY_ALIGN = 64;
 const GROWTH_AXIS_MAX_DIGITS = 21;
 /** Longest header we parse (numpy itself refuses more than 10,000 bytes by default). */
 const MAX_HEADER_LEN = 1 << 20;
+/** Deepest nesting of tuples and lists in a header (a shape is one tuple deep). */
+const MAX_HEADER_DEPTH = 16;
+/**
+ * Most numbers in one array this project reads: 2³⁰ (4 GiB as float32, Node's
+ * largest buffer). A header promising more fails before anything is allocated.
+ */
+export const MAX_ELEMENTS = 2 ** 30;
 
 /** The parsed preamble and header dict of a `.npy` file. */
 export interface NpyHeader {
@@ -112,11 +120,12 @@ function parsePyDict(text: string, file: string): Map<string, PyValue> {
     i++;
     return out;
   };
-  const value = (): PyValue => {
+  const value = (depth: number): PyValue => {
     ws();
     const c = text[i];
     if (c === "'" || c === '"') return str();
     if (c === '(' || c === '[') {
+      if (depth >= MAX_HEADER_DEPTH) fail(`tuples nested more than ${MAX_HEADER_DEPTH} deep`);
       const close = c === '(' ? ')' : ']';
       i++;
       const items: PyValue[] = [];
@@ -126,7 +135,7 @@ function parsePyDict(text: string, file: string): Map<string, PyValue> {
           i++;
           return items;
         }
-        items.push(value());
+        items.push(value(depth + 1));
         ws();
         if (text[i] === ',') i++;
         else if (text[i] !== close) fail(`expected ',' or '${close}'`);
@@ -156,7 +165,7 @@ function parsePyDict(text: string, file: string): Map<string, PyValue> {
     if (text[i] !== ':') fail("expected ':'");
     i++;
     if (out.has(key)) fail(`duplicate key '${key}'`);
-    out.set(key, value());
+    out.set(key, value(0));
     ws();
     if (text[i] === ',') i++;
     else if (text[i] !== '}') fail("expected ',' or '}'");
@@ -235,7 +244,9 @@ export function parseNpyHeader(bytes: Uint8Array, file: string, fileSize = bytes
     throw new Error(`${file}: .npy header 'shape' must be a tuple of non-negative integers`);
   }
   const dims = shape as number[];
-  const dataBytes = numel(dims) * dtype.size;
+  const count = numel(dims);
+  if (count > MAX_ELEMENTS) throw new Error(`${file}: shape ${showShape(dims)} has ${count} elements, more than the ${MAX_ELEMENTS} this reader accepts`);
+  const dataBytes = count * dtype.size;
   const available = fileSize - end;
   if (!Number.isSafeInteger(dataBytes) || dataBytes > available) {
     throw new Error(`${file}: truncated data: shape ${showShape(dims)} of '${descr}' needs ${dataBytes} bytes, only ${available} follow the header`);
@@ -332,13 +343,15 @@ export function decodeNpy(bytes: Uint8Array, file: string): NpyArray {
 
 /** Reads and decodes a `.npy` file. */
 export function readNpy(path: string): NpyArray {
-  let bytes: Uint8Array;
+  const fd = openRegularFile(path, 'cannot read');
+  let size: number;
   try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new Error(`${path}: cannot read: ${(e as Error).message}`);
+    size = fstatSync(fd).size;
+  } finally {
+    closeSync(fd);
   }
-  return decodeNpy(bytes, path);
+  if (size > 8 * MAX_ELEMENTS + MAX_HEADER_LEN) throw new Error(`${path}: ${size} bytes, larger than any .npy array this reader accepts`);
+  return decodeNpy(readRegularFile(path), path);
 }
 
 /**
@@ -364,12 +377,7 @@ export function readExactly(fd: number, into: Uint8Array, position: number, path
  * before reading the data of many files into it.
  */
 export function readNpyHeader(path: string): NpyHeader {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw new Error(`${path}: cannot open: ${(e as Error).message}`);
-  }
+  const fd = openRegularFile(path);
   try {
     const size = fstatSync(fd).size;
     const first = new Uint8Array(Math.min(12, size));
