@@ -30,7 +30,7 @@
  *
  * @module
  */
-import { type Activation, type GPTConfig } from '../config.ts';
+import { type Activation, type GPTConfig, validateConfig } from '../config.ts';
 import { type Params, paramShapes, validateParams } from '../params.ts';
 import { type Tensor, showShape } from '../tensor.ts';
 import { join } from 'node:path';
@@ -235,9 +235,15 @@ export function loadHF(dir: string, opts: LoadOptions = {}): { config: GPTConfig
   return { config, params };
 }
 
-/** The files of the Hugging Face layout for a model; the safetensors data are views of the parameters. */
-export function hfFiles(config: GPTConfig, params: Params): Record<string, FileContent> {
+/**
+ * The files of the Hugging Face layout for a model; the safetensors data are views of the parameters.
+ * @throws on an invalid config, parameters that do not match it, or a NaN or ±Infinity
+ *   in them (the loaders would reject the file); `what` names the model in the message.
+ */
+export function hfFiles(config: GPTConfig, params: Params, what = 'the model to write'): Record<string, FileContent> {
+  validateConfig(config);
   validateParams(params, config);
+  assertParamsFinite(params, config, what);
   const list = paramShapes(config).map(([name]) => [name, params[name]] as const);
   return {
     [HF_CONFIG]: `${JSON.stringify(hfConfigJson(config), null, 2)}\n`,
@@ -252,9 +258,7 @@ export function hfFiles(config: GPTConfig, params: Params): Record<string, FileC
  * @throws on parameters that do not match `config` or are not finite.
  */
 export function saveHF(dir: string, config: GPTConfig, params: Params, extra: SaveExtra = {}): void {
-  validateParams(params, config);
-  assertParamsFinite(params, config, `saveHF ${dir}`);
-  const files = { ...hfFiles(config, params), ...(extra.vocabDir ? vocabFiles(extra.vocabDir, 'hf') : {}) };
+  const files = { ...hfFiles(config, params, `saveHF ${dir}`), ...(extra.vocabDir ? vocabFiles(extra.vocabDir, 'hf') : {}) };
   writeDirAtomic(dir, files);
 }
 

@@ -13,7 +13,8 @@
  * @module
  */
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { pathOverlap } from '../io/files.ts';
 import { type GPTConfig } from '../config.ts';
 import { type Params } from '../params.ts';
 import { resolveDirAtomic } from '../io/atomic.ts';
@@ -103,9 +104,12 @@ export function saveCheckpoint(dir: string, format: CheckpointFormat, config: GP
  */
 export function convertCheckpoint(src: string, to: CheckpointFormat, out: string, opts: LoadOptions = {}): Checkpoint {
   if (to !== 'original' && to !== 'hf') throw new Error(`unknown checkpoint format ${String(to)} (original or hf)`);
-  if (resolve(src) === resolve(out)) throw new Error(`${out}: the output directory must differ from the source`);
-  const ckpt = loadCheckpoint(src, opts);
   const real = resolveDirAtomic(src);
+  for (const input of new Set([src, real])) {
+    const how = pathOverlap(out, input);
+    if (how !== undefined) throw new Error(`${out}: the output directory must differ from the source ${input}: ${how}`);
+  }
+  const ckpt = loadCheckpoint(src, opts);
   saveCheckpoint(out, to, ckpt.config, ckpt.params, hasVocab(real) ? { vocabDir: real } : {});
   return ckpt;
 }

@@ -37,7 +37,7 @@
  */
 import { closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type GPTConfig } from '../config.ts';
+import { type GPTConfig, validateConfig } from '../config.ts';
 import { type Params, paramShapes, validateParams } from '../params.ts';
 import { type Tensor, numel, showShape, tensor } from '../tensor.ts';
 import { HOST_LITTLE_ENDIAN, type NpyHeader, encodeNpyHeader, float32LEBytes, readExactly, readNpy, readNpyHeader } from '../io/npy.ts';
@@ -262,9 +262,13 @@ export function encodeExtras(config: GPTConfig): string {
 /**
  * The files of the original layout for a model, as chunks that are views of the
  * parameters (nothing is copied on little-endian hosts).
+ * @throws on an invalid config, parameters that do not match it, or a NaN or ±Infinity
+ *   in them (the loaders would reject the file); `what` names the model in the message.
  */
-export function originalFiles(config: GPTConfig, params: Params): Record<string, FileContent> {
+export function originalFiles(config: GPTConfig, params: Params, what = 'the model to write'): Record<string, FileContent> {
+  validateConfig(config);
   validateParams(params, config);
+  assertParamsFinite(params, config, what);
   const layout = originalLayout(config);
   const total = layout.reduce((s, a) => s + a.size, 0);
   const files: Record<string, FileContent> = { 'params_shapes.json': encodeParamsShapes(config) };
@@ -293,8 +297,6 @@ export function originalFiles(config: GPTConfig, params: Params): Record<string,
  * @throws on parameters that do not match `config` or are not finite.
  */
 export function saveOriginal(dir: string, config: GPTConfig, params: Params, extra: SaveExtra = {}): void {
-  validateParams(params, config);
-  assertParamsFinite(params, config, `saveOriginal ${dir}`);
-  const files = { ...originalFiles(config, params), ...(extra.vocabDir ? vocabFiles(extra.vocabDir, 'original') : {}) };
+  const files = { ...originalFiles(config, params, `saveOriginal ${dir}`), ...(extra.vocabDir ? vocabFiles(extra.vocabDir, 'original') : {}) };
   writeDirAtomic(dir, files);
 }

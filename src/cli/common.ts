@@ -10,13 +10,15 @@
  * @module
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { pathOverlap } from '../io/files.ts';
 import { type FlagSpec, type ParsedFlags, UsageError } from './args.ts';
 import { type GPTConfig } from '../config.ts';
 import { type Checkpoint, type CheckpointFormat, detectFormat, loadCheckpoint } from '../checkpoint/index.ts';
 import { hasVocab } from '../checkpoint/common.ts';
 import { resolveDirAtomic } from '../io/atomic.ts';
 import { BACKENDS } from '../kernels/backend.ts';
+import { MAX_SEED, isSeed } from '../random.ts';
 import { DEFAULT_VOCAB_DIR, type GptTextEncoder, bpe, decode, loadEncoder, pretokenize } from '../tokenizer/encoder.ts';
 
 // ---------------------------------------------------------------------------------
@@ -130,12 +132,25 @@ export function locateCheckpoint(dir: string): { dir: string; format: Checkpoint
   return { dir: real, format: detectFormat(real) };
 }
 
+/** The directory a checkpoint is read from (see {@link locateCheckpoint}), or undefined when there is none. */
+export function locateCheckpointIfAny(dir: string): string | undefined {
+  const real = resolveDirAtomic(dir);
+  return real === dir ? undefined : real;
+}
+
 /** A loaded model and where it came from. */
 export interface LoadedModel extends Checkpoint {
   /** The directory given on the command line. */
   readonly path: string;
   /** The directory actually read (differs only after an interrupted atomic write). */
   readonly dir: string;
+}
+
+/** `--seed`, checked: an integer in [0, 2³²) (a UsageError, exit 2, otherwise), or undefined when not given. */
+export function seedFlag(flags: ParsedFlags, cmd: string): number | undefined {
+  const seed = num(flags, 'seed');
+  if (seed !== undefined && !isSeed(seed)) throw new UsageError(`gpt1 ${cmd}: --seed must be an integer in [0, ${MAX_SEED}], got ${seed}`);
+  return seed;
 }
 
 /** `--n-head`, checked (≥ 1; a UsageError, exit 2, otherwise), or undefined when not given. */
@@ -300,12 +315,49 @@ export function isFreshDir(dir: string): boolean {
 }
 
 /**
+ * Refuses an `--out` that is, contains or lies inside one of the command's inputs
+ * (`[flag, path]` pairs; undefined paths are skipped): writing it would replace or
+ * delete the input, even with `--force`. Paths are compared after resolving symbolic
+ * links (see `pathOverlap` in `io/files.ts`).
+ * @throws a UsageError (exit 2) naming both.
+ */
+export function guardOutApart(cmd: string, out: string, inputs: readonly (readonly [string, string | undefined])[]): void {
+  for (const [flag, path] of inputs) {
+    if (path === undefined) continue;
+    const how = pathOverlap(out, path);
+    if (how !== undefined) throw new UsageError(`gpt1 ${cmd}: --out ${out} must differ from ${flag} ${path}: ${how}`);
+  }
+}
+
+/**
+ * Refuses an `--out` that cannot be a directory: it, or a parent of it, exists and is
+ * not a directory (`--out FILE`, `--out FILE/sub`). @throws a UsageError (exit 2).
+ */
+export function guardOutPath(cmd: string, out: string): void {
+  let cur = resolve(out);
+  for (;;) {
+    let st;
+    try {
+      st = statSync(cur);
+    } catch {
+      const parent = dirname(cur);
+      if (parent === cur) return;
+      cur = parent;
+      continue;
+    }
+    if (st.isDirectory()) return;
+    throw new UsageError(cur === resolve(out) ? `gpt1 ${cmd}: --out ${out} exists and is not a directory` : `gpt1 ${cmd}: --out ${out}: ${cur} is not a directory`);
+  }
+}
+
+/**
  * Refuses to replace an existing non-empty `--out` directory (the whole directory
  * is swapped out, so anything else in it would be deleted) unless `--force`, or it
  * holds `marker` (a previous output of the same command).
  * @throws a UsageError naming the directory.
  */
 export function guardOutDir(cmd: string, out: string, force: boolean, marker?: string): void {
+  guardOutPath(cmd, out);
   if (force || isFreshDir(out)) return;
   if (!statSync(out).isDirectory()) throw new UsageError(`gpt1 ${cmd}: --out ${out} exists and is not a directory`);
   if (marker !== undefined && existsSync(join(out, marker))) return;

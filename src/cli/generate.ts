@@ -16,7 +16,7 @@ import type { Command } from './main.ts';
 import { type ParsedFlags, UsageError } from './args.ts';
 import { generate } from '../generate.ts';
 import { validateIds } from '../model/embedding.ts';
-import { MODEL_FLAGS, type VocabLookup, applyBackendFlag, encodeText, findVocab, loadModel, num, parseIds, progress, requireVocab, seconds, str, streamDecoder } from './common.ts';
+import { MODEL_FLAGS, type VocabLookup, applyBackendFlag, encodeText, findVocab, loadModel, num, parseIds, progress, requireVocab, seconds, seedFlag, str, streamDecoder } from './common.ts';
 
 async function run(flags: ParsedFlags): Promise<number> {
   applyBackendFlag(flags);
@@ -27,7 +27,7 @@ async function run(flags: ParsedFlags): Promise<number> {
   const maxTokens = num(flags, 'max-tokens') as number;
   const temperature = num(flags, 'temperature') as number;
   const topK = num(flags, 'top-k');
-  const seed = num(flags, 'seed') as number;
+  const seed = seedFlag(flags, 'generate') as number;
   if (maxTokens < 1) throw new UsageError(`gpt1 generate: --max-tokens must be ≥ 1, got ${maxTokens}`);
   if (!(temperature > 0)) throw new UsageError(`gpt1 generate: --temperature must be > 0, got ${temperature}`);
   if (topK !== undefined && topK < 1) throw new UsageError(`gpt1 generate: --top-k must be ≥ 1, got ${topK}`);
@@ -52,31 +52,20 @@ async function run(flags: ParsedFlags): Promise<number> {
   const useCache = !flags['no-cache'];
   const options = { maxTokens, greedy: Boolean(flags.greedy), temperature, topK, seed, useCache };
   p.note(`generating up to ${Math.min(maxTokens, room)} tokens (${flags.greedy ? 'greedy' : `temperature ${temperature}${topK !== undefined ? `, top-k ${topK}` : ''}, seed ${seed}`}; ${useCache ? 'key/value cache' : 'no cache'})`);
-  // A reader that goes away (`gpt1 generate … | head`) ends the generation quietly.
-  let closed = false;
-  const onError = (e: NodeJS.ErrnoException): void => {
-    if (e.code !== 'EPIPE') throw e;
-    closed = true;
-  };
-  process.stdout.on('error', onError);
+  // A reader that goes away (`gpt1 generate … | head`) ends the process quietly: see exitQuietlyOnClosedPipe.
   const write = (s: string): void => {
-    if (s !== '' && !closed) process.stdout.write(s);
+    if (s !== '') process.stdout.write(s);
   };
   const dec = enc ? streamDecoder(enc) : undefined;
   write(dec ? dec.push(...ids) : ids.join(' '));
   const generated: number[] = [];
   const t0 = Date.now();
-  try {
-    for await (const id of generate(params, config, ids, options)) {
-      generated.push(id);
-      write(dec ? dec.push(id) : ` ${id}`);
-      if (closed) break;
-    }
-    write(dec ? dec.flush() : '');
-    write('\n');
-  } finally {
-    process.stdout.off('error', onError);
+  for await (const id of generate(params, config, ids, options)) {
+    generated.push(id);
+    write(dec ? dec.push(id) : ` ${id}`);
   }
+  write(dec ? dec.flush() : '');
+  write('\n');
   const secs = (Date.now() - t0) / 1000;
   p.note(`${generated.length} tokens in ${seconds(t0)} (${(generated.length / Math.max(secs, 1e-9)).toFixed(1)} tokens/s)`);
   if (flags['print-ids']) process.stderr.write(`ids: ${JSON.stringify(generated)}\n`);

@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from './main.ts';
 import { type ParsedFlags, UsageError } from './args.ts';
-import { BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, findVocab, num, requireVocab, str } from './common.ts';
+import { BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, findVocab, guardOutApart, guardOutPath, num, requireVocab, seedFlag, str } from './common.ts';
 import { type GPTConfig, PRESETS, makeConfig } from '../config.ts';
 import { loadCheckpoint } from '../checkpoint/index.ts';
 import { type Params, initParams } from '../params.ts';
@@ -55,15 +55,13 @@ export function optimizerFlags(flags: ParsedFlags, cmd: string): {
 } {
   const warmup = num(flags, 'warmup');
   if (warmup !== undefined && !(warmup > 0 && warmup <= 1)) throw new UsageError(`gpt1 ${cmd}: --warmup is a fraction of the updates in (0, 1], got ${warmup}`);
-  const seed = num(flags, 'seed');
-  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0)) throw new UsageError(`gpt1 ${cmd}: --seed must be a non-negative integer, got ${seed}`);
   return {
     lr: nonNegative(flags, 'lr', cmd),
     schedule: str(flags, 'schedule') as ScheduleName | undefined,
     warmup,
     l2: nonNegative(flags, 'l2', cmd),
-    maxGradNorm: num(flags, 'max-grad-norm'),
-    seed,
+    maxGradNorm: nonNegative(flags, 'max-grad-norm', cmd),
+    seed: seedFlag(flags, cmd),
   };
 }
 
@@ -111,6 +109,8 @@ export const command: Command = {
     const paths = runPaths(out);
     const quiet = flags.quiet === true;
     const say = (s: string): void => void (quiet || process.stderr.write(`${s}\n`));
+    guardOutPath('pretrain', out);
+    guardOutApart('pretrain', out, [['--data', str(flags, 'data')], ['--from', str(flags, 'from')], ['--vocab', str(flags, 'vocab')]]);
     const opt = optimizerFlags(flags, 'pretrain');
     const stepsFlag = positiveInt(flags, 'steps', 'pretrain');
     const batchFlag = positiveInt(flags, 'batch', 'pretrain');

@@ -12,7 +12,8 @@
  *
  * @module
  */
-import { type Stats, closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { type Stats, closeSync, constants, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 
 /** An Error that keeps the `code` (`ENOENT`, …) of the system error it wraps. */
 export interface FileError extends Error {
@@ -92,4 +93,38 @@ export function readRegularFile(path: string): Buffer {
 /** {@link readRegularFile} as UTF-8 text. */
 export function readRegularText(path: string): string {
   return readRegularFile(path).toString('utf8');
+}
+
+/**
+ * The absolute path of `p` with every symbolic link resolved, also when `p` (or some
+ * of its parents) does not exist yet: the longest existing prefix is resolved and the
+ * rest appended. Two paths name the same place exactly when their `realPath`s are equal.
+ */
+export function realPath(p: string): string {
+  let cur = resolve(p);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return join(realpathSync(cur), ...rest);
+    } catch {
+      const parent = dirname(cur);
+      if (parent === cur) return resolve(p);
+      rest.unshift(basename(cur));
+      cur = parent;
+    }
+  }
+}
+
+/**
+ * How an output path `out` collides with an input path `input`, or undefined when
+ * writing `out` cannot touch `input`: the same path, `out` containing `input` (a
+ * directory swap would delete it), or `out` inside `input`. Symbolic links are resolved.
+ */
+export function pathOverlap(out: string, input: string): string | undefined {
+  const o = realPath(out);
+  const i = realPath(input);
+  if (o === i) return 'it is the same path';
+  if (i.startsWith(o.endsWith(sep) ? o : o + sep)) return 'it contains it, and writing it would replace it';
+  if (o.startsWith(i.endsWith(sep) ? i : i + sep)) return 'it lies inside it';
+  return undefined;
 }

@@ -27,6 +27,7 @@ import type { GPTConfig } from '../config.ts';
 import { batchLmLossAndGrads } from '../model/gpt.ts';
 import type { Params } from '../params.ts';
 import { fork, randint, rng } from '../random.ts';
+import { firstNonFinite } from '../io/safetensors.ts';
 import { type AdamHParams, type AdamState, adamStep, initAdamState, validateAdamHParams } from './optimizer.ts';
 import type { ScheduleName } from './schedules.ts';
 import { type TrainerState, type TrainingSnapshot, fingerprint } from './state.ts';
@@ -143,6 +144,33 @@ export function checkResume(resume: TrainingSnapshot, kind: TrainerState['kind']
   if (s.data !== data) throw new Error('cannot resume: the training data differ from the checkpoint\'s');
 }
 
+/**
+ * Stops a run that diverged, before the update is logged or saved: the loss, the
+ * global gradient norm (NaN or Infinity as soon as one gradient is) and every updated
+ * parameter must be finite. A checkpoint is written only after this check, so the
+ * last one on disk is always a good one.
+ * @param update the 1-based number of the update just computed
+ * @param lastSaved the update of the last checkpoint written by this run (0 for none)
+ * @throws `training diverged at update U: …` naming what is not finite.
+ */
+export function assertTrainingFinite(update: number, loss: number, gradNorm: number, params: Params, lastSaved: number): void {
+  let what: string | undefined;
+  if (!Number.isFinite(loss)) what = `the loss is ${loss}`;
+  else if (!Number.isFinite(gradNorm)) what = `the gradient norm is ${gradNorm}`;
+  else {
+    for (const [name, p] of Object.entries(params)) {
+      const k = firstNonFinite(p.data);
+      if (k >= 0) {
+        what = `parameter ${name} became ${p.data[k]} at element ${k}`;
+        break;
+      }
+    }
+  }
+  if (what === undefined) return;
+  const kept = lastSaved > 0 ? `the last checkpoint (update ${lastSaved}) is kept` : 'no checkpoint was written by this run';
+  throw new Error(`training diverged at update ${update}: ${what} (gradient norm ${gradNorm}); stopped without saving it, ${kept}; try a lower --lr or --max-grad-norm`);
+}
+
 /** The `batch` windows of update u: contiguous slices of `ctx` tokens at offsets drawn from fork(rng(seed), 'batch/u'). */
 export function sampleWindows(corpusIds: ArrayLike<number>, ctx: number, batch: number, seed: number, u: number): number[][] {
   const starts = corpusIds.length - ctx + 1;
@@ -197,17 +225,22 @@ export async function pretrain(o: PretrainOptions): Promise<TrainResult> {
   const stop = Math.min(steps, o.stopAfter ?? steps);
   const log: StepInfo[] = [];
   const every = o.checkpointEvery ?? 0;
+  let lastSaved = o.resume ? opt.t : 0;
   for (let u = opt.t; u < stop; u++) {
     const windows = sampleWindows(corpusIds, ctx, batch, seed, u);
     const dropout = useDropout ? { rng: fork(rng(seed), `dropout/${u}`) } : undefined;
     const { loss, grads } = await batchLmLossAndGrads(params, cfg, windows.map((ids) => ({ ids })), dropout);
     const r = adamStep(params, grads, opt, hp);
+    assertTrainingFinite(u + 1, loss, r.gradNorm, r.params, lastSaved);
     params = r.params;
     opt = r.state;
     const info: StepInfo = { step: opt.t, totalSteps: steps, loss, lr: r.lr, gradNorm: r.gradNorm, tokens: batch * ctx };
     log.push(info);
     await o.onStep?.(info);
-    if (o.onCheckpoint && ((every > 0 && opt.t % every === 0) || opt.t === stop)) await o.onCheckpoint(snapshot());
+    if (o.onCheckpoint && ((every > 0 && opt.t % every === 0) || opt.t === stop)) {
+      await o.onCheckpoint(snapshot());
+      lastSaved = opt.t;
+    }
   }
   return { params, opt, log, snapshot: snapshot() };
 }

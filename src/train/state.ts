@@ -31,7 +31,7 @@ import { loadCheckpoint } from '../checkpoint/index.ts';
 import { hfFiles } from '../checkpoint/hf.ts';
 import { readJson, vocabFiles } from '../checkpoint/common.ts';
 import { type FileContent, resolveDirAtomic, writeDirAtomic } from '../io/atomic.ts';
-import { encodeSafetensorsChunks, readSafetensors } from '../io/safetensors.ts';
+import { assertFinite, encodeSafetensorsChunks, readSafetensors } from '../io/safetensors.ts';
 import type { Params } from '../params.ts';
 import type { Tensor } from '../tensor.ts';
 import { type ClassifierHead, CLF_BIAS, CLF_WEIGHT, validateClassifier } from './classifier.ts';
@@ -80,7 +80,11 @@ export interface TrainingSnapshot {
 
 /** The files of a training checkpoint (see the module comment); `vocabDir` adds the vocabulary. */
 export function trainingFiles(snap: TrainingSnapshot, vocabDir?: string): Record<string, FileContent> {
-  const files: Record<string, FileContent> = { ...hfFiles(snap.config, snap.params) };
+  const files: Record<string, FileContent> = { ...hfFiles(snap.config, snap.params, `the checkpoint of update ${snap.state.step}`) };
+  // Like the model, the classifier and the moments are written only when every number is finite.
+  for (const [name, t] of Object.entries(snap.head ?? {})) assertFinite(t.data, name, `the checkpoint of update ${snap.state.step}`);
+  for (const [name, t] of Object.entries(snap.opt.m)) assertFinite(t.data, `m.${name}`, `the optimizer state of update ${snap.state.step}`);
+  for (const [name, t] of Object.entries(snap.opt.v)) assertFinite(t.data, `v.${name}`, `the optimizer state of update ${snap.state.step}`);
   if (vocabDir !== undefined) Object.assign(files, vocabFiles(vocabDir, 'hf'));
   if (snap.head !== undefined) {
     if (snap.task === undefined) throw new Error('a checkpoint with a classifier needs its task description');
