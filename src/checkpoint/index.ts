@@ -107,7 +107,7 @@ export function convertCheckpoint(src: string, to: CheckpointFormat, out: string
   const real = resolveDirAtomic(src);
   for (const input of new Set([src, real])) {
     const how = pathOverlap(out, input);
-    if (how !== undefined) throw new Error(`${out}: the output directory must differ from the source ${input}: ${how}`);
+    if (how !== undefined) throw new Error(`${out} ${how} ${input}; the output directory must differ from the source`);
   }
   const ckpt = loadCheckpoint(src, opts);
   saveCheckpoint(out, to, ckpt.config, ckpt.params, hasVocab(real) ? { vocabDir: real } : {});

@@ -325,7 +325,7 @@ export function guardOutApart(cmd: string, out: string, inputs: readonly (readon
   for (const [flag, path] of inputs) {
     if (path === undefined) continue;
     const how = pathOverlap(out, path);
-    if (how !== undefined) throw new UsageError(`gpt1 ${cmd}: --out ${out} must differ from ${flag} ${path}: ${how}`);
+    if (how !== undefined) throw new UsageError(`gpt1 ${cmd}: --out ${out} ${how} the ${flag} ${path}; it must differ from every input`);
   }
 }
 

@@ -14,6 +14,9 @@
  */
 import { type Stats, closeSync, constants, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
+import { constants as bufferConstants } from 'node:buffer';
+
+const MAX_LENGTH = bufferConstants.MAX_LENGTH;
 
 /** An Error that keeps the `code` (`ENOENT`, …) of the system error it wraps. */
 export interface FileError extends Error {
@@ -72,6 +75,7 @@ export function readRegularFile(path: string): Buffer {
   const fd = openRegularFile(path, 'cannot read');
   try {
     const size = fstatSync(fd).size;
+    if (size > MAX_LENGTH) throw new Error(`${path}: ${size} bytes, more than the largest buffer Node can allocate (${MAX_LENGTH})`);
     const out = Buffer.allocUnsafe(size);
     let done = 0;
     while (done < size) {
@@ -116,15 +120,16 @@ export function realPath(p: string): string {
 }
 
 /**
- * How an output path `out` collides with an input path `input`, or undefined when
- * writing `out` cannot touch `input`: the same path, `out` containing `input` (a
- * directory swap would delete it), or `out` inside `input`. Symbolic links are resolved.
+ * How an output path `out` collides with an input path `input`: `'is'` (the same
+ * path), `'contains'` (a directory swap of `out` would delete `input`) or
+ * `'lies inside'`; undefined when writing `out` cannot touch `input`. Symbolic links
+ * are resolved first.
  */
-export function pathOverlap(out: string, input: string): string | undefined {
+export function pathOverlap(out: string, input: string): 'is' | 'contains' | 'lies inside' | undefined {
   const o = realPath(out);
   const i = realPath(input);
-  if (o === i) return 'it is the same path';
-  if (i.startsWith(o.endsWith(sep) ? o : o + sep)) return 'it contains it, and writing it would replace it';
-  if (o.startsWith(i.endsWith(sep) ? i : i + sep)) return 'it lies inside it';
+  if (o === i) return 'is';
+  if (i.startsWith(o.endsWith(sep) ? o : o + sep)) return 'contains';
+  if (o.startsWith(i.endsWith(sep) ? i : i + sep)) return 'lies inside';
   return undefined;
 }

@@ -244,9 +244,7 @@ export function parseNpyHeader(bytes: Uint8Array, file: string, fileSize = bytes
     throw new Error(`${file}: .npy header 'shape' must be a tuple of non-negative integers`);
   }
   const dims = shape as number[];
-  const count = numel(dims);
-  if (count > MAX_ELEMENTS) throw new Error(`${file}: shape ${showShape(dims)} has ${count} elements, more than the ${MAX_ELEMENTS} this reader accepts`);
-  const dataBytes = count * dtype.size;
+  const dataBytes = numel(dims) * dtype.size;
   const available = fileSize - end;
   if (!Number.isSafeInteger(dataBytes) || dataBytes > available) {
     throw new Error(`${file}: truncated data: shape ${showShape(dims)} of '${descr}' needs ${dataBytes} bytes, only ${available} follow the header`);
@@ -307,6 +305,7 @@ export function decodeNpyData(data: Uint8Array, header: NpyHeader, file: string)
   const dtype = parseDescr(header.descr);
   if (!dtype) throw new Error(`${file}: unsupported dtype '${header.descr}'`);
   const n = header.dataBytes / dtype.size;
+  if (n > MAX_ELEMENTS) throw new Error(`${file}: shape ${showShape(header.shape)} has ${n} elements, more than the ${MAX_ELEMENTS} this reader accepts`);
   let flat: Float32Array;
   if (dtype.kind === 'f' && dtype.size === 4 && dtype.little && HOST_LITTLE_ENDIAN && data.byteOffset % 4 === 0) {
     flat = new Float32Array(data.buffer, data.byteOffset, n);
@@ -343,14 +342,6 @@ export function decodeNpy(bytes: Uint8Array, file: string): NpyArray {
 
 /** Reads and decodes a `.npy` file. */
 export function readNpy(path: string): NpyArray {
-  const fd = openRegularFile(path, 'cannot read');
-  let size: number;
-  try {
-    size = fstatSync(fd).size;
-  } finally {
-    closeSync(fd);
-  }
-  if (size > 8 * MAX_ELEMENTS + MAX_HEADER_LEN) throw new Error(`${path}: ${size} bytes, larger than any .npy array this reader accepts`);
   return decodeNpy(readRegularFile(path), path);
 }
 
