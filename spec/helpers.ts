@@ -282,3 +282,47 @@ export function destroyAfterTests(gpu: { destroy(): unknown }): void {
     await gpu.destroy();
   });
 }
+
+// ---------------------------------------------------------------------------------
+// Running the command line
+// ---------------------------------------------------------------------------------
+
+/** What a `gpt1` run printed and returned. */
+export interface CliRun {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+/**
+ * `main(argv)` of `src/cli/main.ts` in this process, with the text it writes to
+ * stdout and stderr (through `console` or the streams) captured.
+ */
+export async function runCli(...argv: string[]): Promise<CliRun> {
+  const { main } = await import('../src/cli/main.ts');
+  const sinks = { out: [] as string[], err: [] as string[] };
+  const saved = { out: process.stdout.write, err: process.stderr.write };
+  const capture = (sink: string[], original: typeof process.stdout.write, stream: NodeJS.WriteStream): typeof process.stdout.write =>
+    ((chunk: unknown, ...rest: unknown[]): boolean => (typeof chunk === 'string' ? (sink.push(chunk), true) : (original as (...a: unknown[]) => boolean).call(stream, chunk, ...rest))) as typeof process.stdout.write;
+  process.stdout.write = capture(sinks.out, saved.out, process.stdout);
+  process.stderr.write = capture(sinks.err, saved.err, process.stderr);
+  try {
+    const code = await main(argv);
+    return { code, out: sinks.out.join(''), err: sinks.err.join('') };
+  } finally {
+    process.stdout.write = saved.out;
+    process.stderr.write = saved.err;
+  }
+}
+
+/** Progress lines (`loading …… done (0.1 s)`, `… failed`) are not errors. */
+const PROGRESS_LINE = /… (done \(.*\)|failed)$/;
+
+/** Asserts exit status `code` and exactly one line on stderr (progress aside) mentioning every string of `parts`. */
+export function assertCliFailure(r: CliRun, code: number, parts: readonly string[]): string {
+  assert.equal(r.code, code, `exit status ${r.code}, expected ${code}; stderr: ${r.err}`);
+  const lines = r.err.split('\n').filter((l) => l !== '' && !PROGRESS_LINE.test(l));
+  assert.equal(lines.length, 1, `expected one error line, got ${JSON.stringify(r.err)}`);
+  for (const p of parts) assert.ok(lines[0].includes(p), `${JSON.stringify(lines[0])} does not mention ${JSON.stringify(p)}`);
+  return lines[0];
+}
