@@ -198,7 +198,7 @@ export function vocabLocation(v: VocabLookup & { found: true }): string {
  * `bundledAlways`), else none.
  */
 export function findVocab(vocabFlag: string | undefined, ckptDir: string, config: GPTConfig | undefined, bundledAlways = false): VocabLookup {
-  if (vocabFlag !== undefined) return { found: true, enc: loadEncoder(vocabFlag), source: 'flag', dir: vocabFlag };
+  if (vocabFlag !== undefined) return { found: true, enc: loadEncoder(resolveDirAtomic(vocabFlag)), source: 'flag', dir: vocabFlag };
   if (hasVocab(ckptDir)) return { found: true, enc: loadEncoder(ckptDir), source: 'checkpoint', dir: ckptDir };
   if (bundledAlways || config?.n_vocab === RELEASE_N_VOCAB) {
     if (existsSync(DEFAULT_VOCAB_DIR)) return { found: true, enc: loadEncoder(DEFAULT_VOCAB_DIR), source: 'bundled', dir: DEFAULT_VOCAB_DIR };

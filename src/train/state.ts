@@ -85,7 +85,8 @@ export function trainingFiles(snap: TrainingSnapshot, vocabDir?: string): Record
   for (const [name, t] of Object.entries(snap.head ?? {})) assertFinite(t.data, name, `the checkpoint of update ${snap.state.step}`);
   for (const [name, t] of Object.entries(snap.opt.m)) assertFinite(t.data, `m.${name}`, `the optimizer state of update ${snap.state.step}`);
   for (const [name, t] of Object.entries(snap.opt.v)) assertFinite(t.data, `v.${name}`, `the optimizer state of update ${snap.state.step}`);
-  if (vocabDir !== undefined) Object.assign(files, vocabFiles(vocabDir, 'hf'));
+  // resolved: the vocabulary may be that of the checkpoint being replaced, found in `.D.new` after a crash
+  if (vocabDir !== undefined) Object.assign(files, vocabFiles(resolveDirAtomic(vocabDir), 'hf'));
   if (snap.head !== undefined) {
     if (snap.task === undefined) throw new Error('a checkpoint with a classifier needs its task description');
     files[CLASSIFIER_FILE] = encodeSafetensorsChunks([[CLF_WEIGHT, snap.head[CLF_WEIGHT]], [CLF_BIAS, snap.head[CLF_BIAS]]]);
