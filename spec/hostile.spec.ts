@@ -20,6 +20,7 @@ import { encodeSafetensors, readSafetensorsHeader } from '../src/io/safetensors.
 import { type Params, paramShapes } from '../src/params.ts';
 import { tensor } from '../src/tensor.ts';
 import { textStandardize } from '../src/tokenizer/standardize.ts';
+import { fixText } from '../src/tokenizer/ftfy.ts';
 import { PY_WS, pyStrip } from '../src/tokenizer/python.ts';
 import { encode, loadEncoder } from '../src/tokenizer/encoder.ts';
 import { parseTaskJsonl, labelList } from '../src/train/taskdata.ts';
@@ -408,5 +409,25 @@ describe('writers refuse non-finite tensors', () => {
     throwsMessage(() => saveCheckpoint(fresh('nan'), 'hf', C, bad), /tensor tokens_embed\.weight contains NaN at element 5/);
     throwsMessage(() => saveCheckpoint(fresh('nan'), 'original', C, bad), /tensor tokens_embed\.weight contains NaN at element 5/);
     assert.ok(encodeSafetensors({ x: tensor([1], new Float32Array([1])) }).length > 8);
+  });
+});
+
+describe('ftfy: the behaviour of ftfy 5.2.0 (docs/tokenizer.md, "Which ftfy")', () => {
+  test('single-letter mojibake that 5.3-5.5 fix is left as 5.2 leaves it; longer mojibake is fixed', () => {
+    const cases: [string, string][] = [
+      ['NicolÃ¡s', 'NicolÃ¡s'], // 5.3.0 and 5.5.0: Nicolás (a test case added in 5.3)
+      ['ZoÃ«', 'ZoÃ«'], // 5.5.0: Zoë
+      ['ongeÃ«venaard', 'ongeÃ«venaard'], // 5.5.0: ongeëvenaard
+      ['HÃ”TEL', 'HÃ"TEL'], // 5.5.0: HÔTEL; 5.2 only uncurls the quote
+      ['aoÃ»t', 'aoÃ»t'], // 5.5.0: août
+      ['cafÃ© au lait', 'café au lait'],
+      ['Ã©tÃ©', 'été'],
+    ];
+    for (const [input, want] of cases) assert.equal(fixText(input), want, input);
+  });
+
+  test("5.2's own fixers: ʼ is uncurled and Latin digraphs are split (5.0 and 5.1 do neither)", () => {
+    assert.equal(fixText('donʼt'), "don't");
+    assert.equal(fixText('ǆep ŉ'), 'džep ʼn'.replace('ʼ', "'"));
   });
 });

@@ -5,8 +5,30 @@
  * text = self.nlp(text_standardize(ftfy.fix_text(text)))
  * ```
  *
- * This is a port of the parts of ftfy 5 (the version current when GPT-1 was
- * trained, 2018) that can change English text, with ftfy 5's defaults:
+ * This is a port of the parts of **ftfy 5.2.0** (27 November 2017) that can change
+ * English text, with its defaults. Its cost function is 5.0–5.2's (`badness.py`):
+ * `text_cost = len + 2·weird − common`, where `weird` counts the matches of the
+ * class-sequence regex *including* the `lA` pattern (a lowercase letter followed by a
+ * non-ASCII capital) and `common` the common symbols (`COMMON_SYMBOL_RE`). Its fixers
+ * are 5.2's: `ʼ` is uncurled and the digraphs `ŉ Ǳ–ǌ` are split, which 5.0 and 5.1 do
+ * not do (otherwise 5.0–5.2 behave the same).
+ *
+ * Why 5.2: `train.py` imports `ftfy` without a version, and ftfy changed its
+ * scoring three times in 2018 (5.3 in January, 5.4 in June, 5.5 in September), while
+ * GPT-1 was built; the paper and the code do not say which one ran. 5.2 is the last
+ * release before those changes, and the one this port is checked against: run from
+ * its source on 3,000 synthetic mojibake texts, ftfy 5.2.0 and `fixText` agree on
+ * all of them (5.3.0 differs on 25, 5.5.0 on 105; see scripts/ftfy-versions).
+ *
+ * Known differences from ftfy 5.3–5.5 (docs/tokenizer.md lists them with more
+ * examples): 5.3 drops the `lA` pattern and adds `2 × MOJIBAKE_SYMBOL_RE` matches
+ * (`[ÂÃĂ]` + a Latin-1 symbol, `â€`, …) to the cost, so it fixes isolated
+ * single-letter mojibake that 5.2 leaves: `NicolÃ¡s` → `Nicolás` (a test case
+ * added in 5.3); 5.4 and 5.5 go further: `ZoÃ«` → `Zoë`, `HÃ”TEL` → `HÔTEL`,
+ * `aoÃ»t` → `août`. This port keeps all of them as 5.2 does (`HÃ”TEL` → `HÃ"TEL`,
+ * only the quote uncurled), so the token ids of such text differ from a 5.3+ pipeline's.
+ *
+ * The steps:
  *
  * - `fix_text` splits the text into lines and fixes each line with
  *   `fix_text_segment`, which repeats these steps until nothing changes:
