@@ -298,7 +298,8 @@ describe('fuzz: configs with out-of-range numbers', () => {
         const load = outcome(dir, 100, () => {
           const got = loadCheckpoint(dir).config;
           // the sizes must agree with the tensors; every other number must be finite and in range
-          for (const f of ['n_vocab', 'n_special', 'n_ctx', 'n_embd', 'n_layer', 'n_inner'] as const) assert.equal(got[f], C[f], f);
+          for (const f of ['n_ctx', 'n_embd', 'n_layer', 'n_inner'] as const) assert.equal(got[f], C[f], f);
+          assert.equal(got.n_vocab + got.n_special, C.n_vocab + C.n_special, 'token rows'); // n_special may split the rows differently
           for (const v of Object.values(got)) if (typeof v === 'number') assert.ok(Number.isFinite(v));
           assert.ok(got.layer_norm_epsilon > 0 && got.attn_pdrop >= 0 && got.attn_pdrop < 1 && C.n_embd % got.n_head === 0);
         });
