@@ -37,6 +37,9 @@ export const runPaths = (out: string): { checkpoint: string; metrics: string; vo
   vocab: join(out, 'vocab'),
 });
 
+/** Largest `--batch` of pre-training: the windows of one update are held in memory at once. */
+const MAX_BATCH = 65536;
+
 function positiveInt(flags: ParsedFlags, name: string, cmd: string): number | undefined {
   const v = num(flags, name);
   if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new UsageError(`gpt1 ${cmd}: --${name} must be a positive integer, got ${v}`);
@@ -114,6 +117,7 @@ export const command: Command = {
     const opt = optimizerFlags(flags, 'pretrain');
     const stepsFlag = positiveInt(flags, 'steps', 'pretrain');
     const batchFlag = positiveInt(flags, 'batch', 'pretrain');
+    if (batchFlag !== undefined && batchFlag > MAX_BATCH) throw new UsageError(`gpt1 pretrain: --batch ${batchFlag} is more than the largest supported ${MAX_BATCH} sequences per update`);
     const ctxFlag = positiveInt(flags, 'ctx', 'pretrain');
     const saveEvery = nonNegative(flags, 'save-every', 'pretrain') ?? 100;
     const stopAfter = positiveInt(flags, 'stop-after', 'pretrain');
