@@ -426,6 +426,19 @@ describe('ftfy: the behaviour of ftfy 5.2.0 (docs/tokenizer.md, "Which ftfy")', 
     for (const [input, want] of cases) assert.equal(fixText(input), want, input);
   });
 
+  test("the option fixText(text, '5.3'): ftfy 5.3.0's cost, on test cases from ftfy 5.3.0's test_cases.json", () => {
+    const cases: [string, string][] = [
+      ['NicolÃ¡s', 'Nicolás'], // "A with an acute accent, in isolation", new in 5.3
+      ['NICIODATĂ\u00a0', 'NICIODATĂ\u00a0'], // "Synthetic, negative: Romanian word before a non-breaking space"
+      ['ПоздравЂаво', 'ПоздравЂаво'], // "Synthetic, negative: Camel-cased Serbian that looks like a UTF-8 / Windows-1251 mixup"
+      ['ZoÃ«', 'ZoÃ«'], // fixed only from 5.4/5.5 on
+      ['HÃ”TEL', 'HÃ"TEL'],
+      ['cafÃ© au lait', 'café au lait'],
+    ];
+    for (const [input, want] of cases) assert.equal(fixText(input, '5.3'), want, input);
+    assert.equal(fixText('NicolÃ¡s'), 'NicolÃ¡s'); // the default stays 5.2
+  });
+
   test("5.2's own fixers: ʼ is uncurled and Latin digraphs are split (5.0 and 5.1 do neither)", () => {
     assert.equal(fixText('donʼt'), "don't");
     assert.equal(fixText('ǆep ŉ'), 'džep ʼn'.replace('ʼ', "'"));
