@@ -26,6 +26,7 @@ import { inspectCheckpointFiles, loadCheckpoint, saveCheckpoint } from '../src/c
 import { decodeNpy, encodeNpy } from '../src/io/npy.ts';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.ts';
 import { numel, tensor } from '../src/tensor.ts';
+import { countParams } from '../src/params.ts';
 import { PY_WS } from '../src/tokenizer/python.ts';
 import { textStandardize } from '../src/tokenizer/standardize.ts';
 import { encode, loadEncoder } from '../src/tokenizer/encoder.ts';
@@ -279,6 +280,7 @@ describe('fuzz: configs with out-of-range numbers', () => {
         if (c !== undefined) {
           for (const v of Object.values(c)) if (typeof v === 'number') assert.ok(Number.isFinite(v));
           assert.ok(paramCount(c) <= MAX_PARAMS);
+          assert.equal(paramCount(c), countParams(c)); // the closed form agrees with the list of tensors
         } else assert.match(message as string, /config\.|parameters/);
       }),
       { numRuns: runs(500) },
