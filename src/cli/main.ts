@@ -21,6 +21,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   // one line per command, e.g.  info: async () => (await import('./info.ts')).command,
   info: async () => (await import('./info.ts')).command,
   convert: async () => (await import('./convert.ts')).command,
+  init: async () => (await import('./init.ts')).command,
   dump: async () => (await import('./dump.ts')).command,
   generate: async () => (await import('./generate.ts')).command,
   verify: async () => (await import('./verify.ts')).command,
