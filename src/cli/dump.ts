@@ -112,6 +112,7 @@ export function dumpFiles(config: GPTConfig, r: DumpResult, meta: Record<string,
   // A dump with NaN or ±Infinity would be read back as garbage: refuse to write it.
   const tensors: [string, Tensor][] = [['logits.npy', logits], ['hidden_states.npy', hidden], ['attentions.npy', attentions]];
   if (r.grads) for (const [name] of paramShapes(config)) tensors.push([`grads/${name}.npy`, r.grads[name]]);
+  for (const b of r.intermediates ?? []) for (const name of INTERMEDIATE_NAMES) tensors.push([`intermediates/${name}.npy`, b[name]]);
   for (const [name, t] of tensors) assertFinite(t.data, name, 'the dump');
   if (r.lmLoss !== null && !Number.isFinite(r.lmLoss)) throw new Error(`the dump: lm_loss is ${r.lmLoss}`);
   return files;
