@@ -93,7 +93,7 @@ describe('kill -9 while writing a checkpoint, then --resume', () => {
       assert.ok([2, 4].includes(found.state.step), `found update ${found.state.step}`);
       const r = await runCli('finetune', '--task', 'classification', '--train', trainFile, '--out', out, '--resume', '--quiet');
       assert.equal(r.code, 0, r.err);
-      for (const f of [...STATE_FILES, 'classifier.safetensors', 'task.json']) assert.ok(same(join(out, 'checkpoint'), join(REF_FT, 'checkpoint'), f), `${f} differs from the uninterrupted run`);
+      for (const f of readdirSync(join(REF_FT, 'checkpoint'))) assert.ok(same(join(out, 'checkpoint'), join(REF_FT, 'checkpoint'), f), `${f} differs from the uninterrupted run`);
       assert.deepEqual(leftovers(join(out, 'checkpoint')), []);
     });
   }

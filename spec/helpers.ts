@@ -284,35 +284,53 @@ export function destroyAfterTests(gpu: { destroy(): unknown }): void {
 }
 
 // ---------------------------------------------------------------------------------
-// Running the command line
+// Running a command in this process
 // ---------------------------------------------------------------------------------
 
-/** What a `gpt1` run printed and returned. */
-export interface CliRun {
+/** Exit status and captured text output of a command run in this process. */
+export interface CapturedRun {
   readonly code: number;
   readonly out: string;
   readonly err: string;
 }
 
 /**
- * `main(argv)` of `src/cli/main.ts` in this process, with the text it writes to
- * stdout and stderr (through `console` or the streams) captured.
+ * Runs `run(argv)` (e.g. the CLI's `main`) in this process with what it writes as
+ * text to stdout and stderr captured (binary writes, e.g. the test runner's own,
+ * pass through).
  */
+export async function captureRun(run: (argv: string[]) => Promise<number>, argv: string[]): Promise<CapturedRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const ow = process.stdout.write;
+  const ew = process.stderr.write;
+  const hook = (sink: string[], orig: typeof ow, stream: NodeJS.WriteStream) =>
+    ((chunk: unknown, ...rest: unknown[]): boolean => {
+      if (typeof chunk === 'string') {
+        sink.push(chunk);
+        return true;
+      }
+      return (orig as (...a: unknown[]) => boolean).call(stream, chunk, ...rest);
+    }) as typeof ow;
+  process.stdout.write = hook(out, ow, process.stdout);
+  process.stderr.write = hook(err, ew, process.stderr);
+  let code: number;
+  try {
+    code = await run(argv);
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+  }
+  return { code, out: out.join(''), err: err.join('') };
+}
+
+/** What a `gpt1` run printed and returned. */
+export type CliRun = CapturedRun;
+
+/** `main(argv)` of `src/cli/main.ts` in this process (see {@link captureRun}). */
 export async function runCli(...argv: string[]): Promise<CliRun> {
   const { main } = await import('../src/cli/main.ts');
-  const sinks = { out: [] as string[], err: [] as string[] };
-  const saved = { out: process.stdout.write, err: process.stderr.write };
-  const capture = (sink: string[], original: typeof process.stdout.write, stream: NodeJS.WriteStream): typeof process.stdout.write =>
-    ((chunk: unknown, ...rest: unknown[]): boolean => (typeof chunk === 'string' ? (sink.push(chunk), true) : (original as (...a: unknown[]) => boolean).call(stream, chunk, ...rest))) as typeof process.stdout.write;
-  process.stdout.write = capture(sinks.out, saved.out, process.stdout);
-  process.stderr.write = capture(sinks.err, saved.err, process.stderr);
-  try {
-    const code = await main(argv);
-    return { code, out: sinks.out.join(''), err: sinks.err.join('') };
-  } finally {
-    process.stdout.write = saved.out;
-    process.stderr.write = saved.err;
-  }
+  return captureRun(main, argv);
 }
 
 /** Progress lines (`loading …… done (0.1 s)`, `… failed`) are not errors. */

@@ -14,7 +14,9 @@
  * bit-identical to `tokens_embed.weight`; it is compared in chunks and never kept), and
  * `h.{i}.attn.bias` (transformers' causal-mask buffer `[1, 1, n_positions, n_positions]`
  * that older versions saved: it must be the lower-triangular mask of ones; it is not a
- * parameter and is dropped). Any other tensor is an error. Each parameter is read from
+ * parameter and is dropped), and the tensors of a fine-tuned head under transformers'
+ * names when `config.json`'s `architectures` names its class (`heads.ts`; they are
+ * read with the task). Any other tensor is an error. Each parameter is read from
  * the file straight into its own Float32Array (one copy from disk, no file-sized buffer).
  * F16 and BF16 tensors are converted to float32 exactly.
  *
@@ -36,11 +38,12 @@ import { type Tensor, showShape } from '../tensor.ts';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import {
-  READABLE_DTYPES, type SafetensorsEntry, type SafetensorsHeader, encodeSafetensorsChunks,
+  READABLE_DTYPES, type SafetensorsEntry, type SafetensorsHeader, assertFinite, encodeSafetensorsChunks,
   readSafetensorsElements, readSafetensorsHeader, readSafetensorsTensor,
 } from '../io/safetensors.ts';
 import { type FileContent, writeDirAtomic } from '../io/atomic.ts';
 import { type LoadOptions, type SaveExtra, assertParamsFinite, chooseNHead, configFrom, readJson, vocabFiles } from './common.ts';
+import { announcedHeadTensors } from './heads.ts';
 
 export const HF_WEIGHTS = 'model.safetensors';
 export const HF_CONFIG = 'config.json';
@@ -180,7 +183,9 @@ export function inspectHF(dir: string, opts: LoadOptions = {}): HFPlan {
   const expected = new Map(paramShapes(config));
   const tokensShape = expected.get('tokens_embed.weight') as number[];
   const mask = [1, 1, config.n_ctx, config.n_ctx];
+  const heads = announcedHeadTensors(json);
   for (const [name, e] of byName) {
+    if (heads.includes(name)) continue; // the fine-tuned head that config.json's architectures names: read with the task (`train/state.ts`)
     const want = expected.get(name) ?? (name === 'lm_head.weight' ? tokensShape : isMaskBuffer(name, config.n_layer) ? mask : undefined);
     if (!want) throw new Error(`${path}: unexpected tensor ${e.name} (not a parameter of a ${config.n_layer}-layer GPT-1)`);
     if (!sameShape(e.shape, want)) throw new Error(`${path}: tensor ${e.name} has shape ${showShape(e.shape)}, expected ${showShape(want)}`);
@@ -235,18 +240,29 @@ export function loadHF(dir: string, opts: LoadOptions = {}): { config: GPTConfig
   return { config, params };
 }
 
+/** A fine-tuned head to save with the model: its tensors and `config.json` fields under transformers' names (see `heads.ts`). */
+export interface HFHead {
+  readonly tensors: readonly (readonly [string, Tensor])[];
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
 /**
- * The files of the Hugging Face layout for a model; the safetensors data are views of the parameters.
+ * The files of the Hugging Face layout for a model; the safetensors data are views of
+ * the parameters. With a `head`, the model is saved as transformers saves its
+ * task models: the language model under `transformer.`, then the head's tensors,
+ * and the head's fields (`architectures`, labels) in `config.json`.
  * @throws on an invalid config, parameters that do not match it, or a NaN or ±Infinity
- *   in them (the loaders would reject the file); `what` names the model in the message.
+ *   in them or in the head (the loaders would reject the file); `what` names the model in the message.
  */
-export function hfFiles(config: GPTConfig, params: Params, what = 'the model to write'): Record<string, FileContent> {
+export function hfFiles(config: GPTConfig, params: Params, head?: HFHead, what = 'the model to write'): Record<string, FileContent> {
   validateConfig(config);
   validateParams(params, config);
   assertParamsFinite(params, config, what);
-  const list = paramShapes(config).map(([name]) => [name, params[name]] as const);
+  for (const [name, t] of head?.tensors ?? []) assertFinite(t.data, name, what);
+  const prefix = head === undefined ? '' : PREFIX;
+  const list = [...paramShapes(config).map(([name]) => [`${prefix}${name}`, params[name]] as const), ...(head?.tensors ?? [])];
   return {
-    [HF_CONFIG]: `${JSON.stringify(hfConfigJson(config), null, 2)}\n`,
+    [HF_CONFIG]: `${JSON.stringify({ ...hfConfigJson(config), ...(head?.config ?? {}) }, null, 2)}\n`,
     [HF_WEIGHTS]: encodeSafetensorsChunks(list, { format: 'pt' }),
   };
 }
@@ -258,7 +274,7 @@ export function hfFiles(config: GPTConfig, params: Params, what = 'the model to 
  * @throws on parameters that do not match `config` or are not finite.
  */
 export function saveHF(dir: string, config: GPTConfig, params: Params, extra: SaveExtra = {}): void {
-  const files = { ...hfFiles(config, params, `saveHF ${dir}`), ...(extra.vocabDir ? vocabFiles(extra.vocabDir, 'hf') : {}) };
+  const files = { ...hfFiles(config, params, undefined, `saveHF ${dir}`), ...(extra.vocabDir ? vocabFiles(extra.vocabDir, 'hf') : {}) };
   writeDirAtomic(dir, files);
 }
 
