@@ -8,6 +8,8 @@
  *     npm run bench                       # everything, writes bench/results.md
  *     npm run bench -- --quick            # fewer repetitions and shapes
  *     npm run bench -- --only matmul      # or forward | generate | memory | train
+ *     npm run bench -- --backend webgpu   # the default backend forced (webgpu | headlessgl | …);
+ *                                         # writes bench/results-<backend>.md
  *
  * Sections:
  * - matmul: the GPT-1 products at T = 64 and 512 tokens (c_attn, attn c_proj, c_fc,
@@ -36,7 +38,8 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { GPT1, type GPTConfig, PRESETS, nTokenRows } from '../src/config.ts';
-import { type Backend, backend, backendFor, unavailableReason } from '../src/kernels/backend.ts';
+import '../src/kernels/node.ts'; // Node's backend hooks: process.env, Dawn, headless-gl, worker threads
+import { type Backend, GPU_BACKENDS, backend, backendFor, describeBackend, releaseBackends, unavailableReason } from '../src/kernels/backend.ts';
 import { matmul, matmulNT } from '../src/kernels/matmul.ts';
 import { referenceMatmul, referenceMatmulNT } from '../src/kernels/reference.ts';
 import { forward, lmLossAndGrads } from '../src/model/gpt.ts';
@@ -72,10 +75,15 @@ function parseArgs(argv: readonly string[]): Options {
       const v = argv[++i];
       if (!(SECTIONS as readonly string[]).includes(v)) throw new Error(`--only expects one of ${SECTIONS.join(', ')}, got '${v}'`);
       only.push(v as Section);
+    } else if (a === '--backend') {
+      // The same switch as the CLI's: the process backend, chosen at the first product.
+      const v = argv[++i] ?? '';
+      process.env.GPT1_BACKEND = v;
+      if (out === path.join(HERE, 'results.md')) out = path.join(HERE, `results-${v}.md`);
     } else if (a === '--no-write') out = null;
     else if (a === '--out') out = path.resolve(argv[++i]);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--only matmul|forward|generate|memory|train]... [--out FILE | --no-write]');
+      console.log('usage: npm run bench -- [--quick] [--only matmul|forward|generate|memory|train]... [--backend webgpu|headlessgl|webasm|cpu] [--out FILE | --no-write]');
       process.exit(0);
     } else throw new Error(`unknown argument '${a}' (try --help)`);
   }
@@ -331,6 +339,7 @@ async function benchMatmul(o: Options, report: Report, backends: Map<string, Bac
   report.lines.push('| product | T | ours webasm | GFLOP/s | ours cpu | GFLOP/s | original (webasm) | GFLOP/s | TF.js wasm | GFLOP/s | ratio |');
   report.lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
   const rates512: number[] = [];
+  const gpuRows: string[] = [];
   for (const T of Ts) {
     for (const s of MATMUL_SHAPES) {
       const a = tensor([T, s.K], randomData(T * s.K, 1 + T + s.N, 1));
@@ -342,7 +351,9 @@ async function benchMatmul(o: Options, report: Report, backends: Map<string, Bac
       const contenders: Contender[] = [];
       const wasm = backends.get('webasm');
       const cpu = backends.get('cpu');
+      const gpu = backends.get('gpu');
       if (wasm) contenders.push({ name: 'webasm', run: ours(wasm) });
+      if (gpu) contenders.push({ name: gpu.name, run: ours(gpu) });
       const flop = 2 * T * s.K * s.N;
       // the cpu backend is one JavaScript thread (≈ 1 GFLOP/s): fewer runs, no 512-token head in --quick
       if (cpu && !(o.quick && T === 512) && !s.peerGetsBt) contenders.push({ name: 'cpu', run: ours(cpu), reps: flop > 5e9 ? 1 : 2 });
@@ -362,9 +373,15 @@ async function benchMatmul(o: Options, report: Report, backends: Map<string, Bac
       const g = (n: string) => (r.has(n) ? gflops(flop, r.get(n)!.median) : '—');
       if (T === 512 && r.has('webasm') && !s.peerGetsBt) rates512.push(flop / r.get('webasm')!.median / 1e6);
       report.lines.push(`| ${s.name} | ${T} | ${fmtStats(r.get('webasm'))} | ${g('webasm')} | ${fmtStats(r.get('cpu'))} | ${g('cpu')} | ${fmtStats(r.get('original'))} | ${g('original')} | ${fmtStats(r.get('tfjs'))} | ${g('tfjs')} | ${ratio(r.get('webasm'), r.get('tfjs'))} |`);
+      if (gpu) gpuRows.push(`| ${s.name} | ${T} | ${fmtStats(r.get(gpu.name))} | ${g(gpu.name)} | ${fmtStats(r.get('webasm'))} | ${ratio(r.get(gpu.name), r.get('webasm'))} |`);
     }
   }
   report.lines.push('');
+  const gpu = backends.get('gpu');
+  if (gpu) {
+    report.lines.push(`### On ${describeBackend(gpu)}`, '', 'The same products on the forced GPU backend (the GPU kernel of `sources.ts`, GL tiles); ratio = GPU / webasm, > 1 means slower.', '');
+    report.lines.push(`| product | T | ours ${gpu.name} | GFLOP/s | ours webasm | ratio |`, '|---|---|---|---|---|---|', ...gpuRows, '');
+  }
   if (rates512.length > 0) {
     const met = rates512.filter((x) => x >= 10).length;
     report.goals.push({ goal: 'matmul ≥ 10 GFLOP/s (default backend, GPT-1 shapes, T = 512)', value: `${Math.min(...rates512).toFixed(1)}–${Math.max(...rates512).toFixed(1)} GFLOP/s; ≥ 10 on ${met} of ${rates512.length} shapes`, met: met === rates512.length, why: '' });
@@ -584,7 +601,8 @@ async function main(): Promise<void> {
   for (const name of ['webasm', 'cpu'] as const) {
     if ((await unavailableReason(name)) === undefined) backends.set(name, name === be.name ? be : await backendFor(name));
   }
-  progress(`default backend: ${be.name} (${be.reason}); peer: ${peer}; sections: ${o.only.join(', ')}${o.quick ? ' (quick)' : ''}`);
+  if (GPU_BACKENDS.includes(be.name)) backends.set('gpu', be);
+  progress(`default backend: ${describeBackend(be)} (${be.reason}); peer: ${peer}; sections: ${o.only.join(', ')}${o.quick ? ' (quick)' : ''}`);
   const report: Report = { lines: [], goals: [] };
   const run: Record<Section, () => Promise<void>> = {
     matmul: () => benchMatmul(o, report, backends),
@@ -598,10 +616,10 @@ async function main(): Promise<void> {
   const head = [
     '# Benchmark results',
     '',
-    `Produced by \`npm run bench${o.quick ? ' -- --quick' : ''}${o.only.length < SECTIONS.length ? ` -- --only ${o.only.join(' --only ')}` : ''}\` (bench/bench.ts) in ${((performance.now() - started) / 60000).toFixed(1)} min.`,
+    `Produced by \`npm run bench${o.quick ? ' -- --quick' : ''}${process.env.GPT1_BACKEND ? ` -- --backend ${process.env.GPT1_BACKEND}` : ''}${o.only.length < SECTIONS.length ? ` -- --only ${o.only.join(' --only ')}` : ''}\` (bench/bench.ts) in ${((performance.now() - started) / 60000).toFixed(1)} min.`,
     '',
     ...machine(),
-    `- ours: gpu.js ${readVersion('gpu.js')}, default backend \`${be.name}\` (${be.reason}), worker threads: ${be.asyncMode ? 'yes (asyncMode)' : 'no'}`,
+    `- ours: gpu.js ${readVersion('gpu.js')}, default backend \`${describeBackend(be)}\` (${be.reason}), worker threads: ${be.asyncMode ? 'yes (asyncMode)' : 'no'}`,
     `- peer: ${peer}`,
     `- load average (1 min) at start ${load0[0].toFixed(2)}, at end ${load1[0].toFixed(2)}: the machine is shared, so times are noisy; medians over the runs, min–max shown`,
     '',
@@ -624,6 +642,7 @@ async function main(): Promise<void> {
   }
   be.gpu.destroy();
   for (const b of backends.values()) if (b !== be) b.gpu.destroy();
+  await releaseBackends(); // Dawn (WebGPU) keeps Node alive until its device is destroyed
 }
 
 function readVersion(pkg: string): string {

@@ -28,6 +28,17 @@
 
 const tsx = require('tsx/cjs/api');
 
+// Node's backend hooks (process.env, Dawn for WebGPU, headless-gl, worker threads),
+// installed once, before the first kernel.
+tsx.require('../src/kernels/node.ts', __filename);
+const { releaseBackends } = tsx.require('../src/kernels/backend.ts', __filename);
+
 module.exports = function src(path) {
   return tsx.require(`../src/${path}`, __filename);
 };
+
+/**
+ * Releases the gpu.js backends (and WebGPU's device, which keeps Node alive): the
+ * last cell of a notebook calls `await src.release()`.
+ */
+module.exports.release = releaseBackends;

@@ -99,7 +99,7 @@ describe('gpt1 (dispatch and errors)', () => {
   test('bad flags exit 2 with one line; a missing or unreadable checkpoint exits 1 with one line', async () => {
     assertOneLineFailure(await gpt1('frobnicate'), 2, ["unknown command 'frobnicate'"]);
     assertOneLineFailure(await gpt1('info', '--checkpoint', dirs.aOrig, '--bogus'), 2, ['unknown flag --bogus']);
-    assertOneLineFailure(await gpt1('info'), 2, ['--checkpoint is required']);
+    assertOneLineFailure(await gpt1('dump'), 2, ['--checkpoint is required']);
     assertOneLineFailure(await gpt1('convert', '--checkpoint', dirs.aOrig, '--to', 'onnx', '--out', join(TMP, 'x')), 2, ['--to must be one of hf, original']);
     assertOneLineFailure(await gpt1('dump', '--checkpoint', dirs.aOrig, '--out', join(TMP, 'x')), 2, ['exactly one of --ids or --text']);
     assertOneLineFailure(await gpt1('dump', '--checkpoint', dirs.aOrig, '--ids', '1,2', '--text', 'a', '--out', join(TMP, 'x')), 2, ['exactly one of --ids or --text']);

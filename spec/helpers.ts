@@ -12,6 +12,7 @@ import { type GPTConfig, makeConfig } from '../src/config.ts';
 import { type Params, paramShapes } from '../src/params.ts';
 import { type Rng, fork, normals, rng, uniforms } from '../src/random.ts';
 import { type Tensor, numel, tensor } from '../src/tensor.ts';
+import { releaseBackends } from '../src/kernels/backend.ts';
 import type { RefProduct } from './reference.ts';
 
 // ---------------------------------------------------------------------------------
@@ -275,13 +276,19 @@ export async function assertOneLineError(fn: () => unknown, parts: readonly stri
  * Destroys a gpu.js instance after the file's tests (registers a root `after` hook).
  * The webasm backend's worker pool unrefs idle workers, so the process would exit
  * anyway; destroying terminates the workers explicitly and releases the compiled
- * kernels, so a file never depends on that detail.
+ * kernels, so a file never depends on that detail. Then every backend of the
+ * process is released: WebGPU's device (Dawn) keeps Node alive until it is destroyed.
  */
 export function destroyAfterTests(gpu: { destroy(): unknown }): void {
   after(async () => {
     await gpu.destroy();
   });
+  if (!releaseRegistered) {
+    releaseRegistered = true;
+    after(releaseBackends); // registered after the first destroy hook; root hooks run in order
+  }
 }
+let releaseRegistered = false;
 
 // ---------------------------------------------------------------------------------
 // Running a command in this process

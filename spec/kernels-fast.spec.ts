@@ -115,7 +115,9 @@ for (const name of ['webasm', 'cpu'] as const) {
     const variants: [string, Backend][] = [
       ['the default (fast) kernels', be],
       ['tiny tiles (the GL tiling, forced: ≤ 8 per dimension, ≤ 64 numbers per operand)', withKernelOptions(be, { tiling: { maxDim: 8, maxElements: 64 } })],
-      ['the simple strided kernel (the GL kernel, forced) with small tiles', withKernelOptions(be, { kernels: 'simple', tiling: { maxDim: 16, maxElements: 256 } })],
+      ['the simple strided kernel (forced) with small tiles', withKernelOptions(be, { kernels: 'simple', tiling: { maxDim: 16, maxElements: 256 } })],
+      ['the GPU kernel, 4 columns per thread (forced) with small tiles', withKernelOptions(be, { kernels: 'cols4', tiling: { maxDim: 16, maxElements: 256 } })],
+      ['the GPU kernel, 4 columns per thread (forced) with the GL tiles', withKernelOptions(be, { kernels: 'cols4', tiling: GL_LIMITS })],
     ];
     for (const [what, variant] of variants) {
       for (const c of CASES) {
@@ -182,7 +184,7 @@ for (const name of ['webasm', 'cpu'] as const) {
       const d = 768;
       const We = randomTensor([V, d], 21);
       const h = randomTensor([2, d], 22);
-      for (const variant of [be, withKernelOptions(be, { tiling: GL_LIMITS })]) {
+      for (const variant of [be, withKernelOptions(be, { tiling: GL_LIMITS }), withKernelOptions(be, { kernels: 'cols4', tiling: GL_LIMITS })]) {
         const got = await matmulNT(h, We, variant);
         assert.deepEqual([...got.shape], [2, V]);
         const cols = [0, 1, 4095, 4096, 21845, 21846, 30000, V - 1];

@@ -3,12 +3,14 @@
  * float64 reference, on every gpu.js backend that starts on this machine.
  *
  * A backend that cannot start is reported as a skipped test carrying the reason
- * (never a silent pass).
+ * (never a silent pass). A software GPU (SwiftShader, llvmpipe) is slow: this file
+ * runs it only when `GPT1_BACKEND` names it, as `spec/gpu-backends.spec.ts` does,
+ * in a child process; with `GPT1_BACKEND` set, that backend and `cpu` run.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { BACKENDS, type Backend, type BackendName, backendFor, unavailableReason } from '../src/kernels/backend.ts';
+import { type Backend, type BackendName, backendFor, probeBackend } from '../src/kernels/backend.ts';
 import { bmm, bmmNT, bmmTN, matmul, matmulNT, matmulTN } from '../src/kernels/matmul.ts';
 import { type Tensor, equal, tensor, zeros } from '../src/tensor.ts';
 import { DISTS, type Dist, assertOneLineError, assertPure, destroyAfterTests, dimArb, productBoundViolation, randomTensor, seedArb } from './helpers.ts';
@@ -20,10 +22,19 @@ import { type ProductKind, refProduct } from './reference.ts';
 
 const started = new Map<BackendName, Backend>();
 const skipped = new Map<BackendName, string>();
+/** Software GPUs: not skipped, run by spec/gpu-backends.spec.ts in a child process. */
+const elsewhere = new Map<BackendName, string>();
+const forced = process.env.GPT1_BACKEND as BackendName | undefined;
+/** The backends of this run: Node's, or the forced one (and cpu, which must always start). */
+const BACKENDS: readonly BackendName[] = forced ? [...new Set([forced, 'cpu' as const])] : ['webgpu', 'headlessgl', 'webasm', 'cpu'];
 for (const name of BACKENDS) {
-  const why = await unavailableReason(name);
-  if (why !== undefined) {
-    skipped.set(name, why);
+  const probe = await probeBackend(name);
+  if (!probe.ok) {
+    skipped.set(name, probe.reason);
+    continue;
+  }
+  if (probe.adapter?.software && name !== forced) {
+    elsewhere.set(name, `a software GPU (${probe.adapter.name}): spec/gpu-backends.spec.ts runs this file with GPT1_BACKEND=${name}`);
     continue;
   }
   try {
@@ -95,7 +106,7 @@ async function checkCase(p: Product, be: Backend, B: number, M: number, K: numbe
 // Per backend
 // ---------------------------------------------------------------------------------
 
-for (const name of BACKENDS) {
+for (const name of BACKENDS.filter((n) => !elsewhere.has(n))) {
   describe(`kernels on backend ${name}`, () => {
     const be = started.get(name);
     if (be === undefined) {
@@ -238,5 +249,6 @@ describe('kernel shape errors', () => {
 test('backend availability', () => {
   assert.ok(started.has('cpu'), 'the cpu backend must always start');
   for (const [name, why] of skipped) console.log(`# backend ${name} skipped: ${why}`);
+  for (const [name, why] of elsewhere) console.log(`# backend ${name} runs elsewhere: ${why}`);
   console.log(`# backends exercised: ${[...started.keys()].join(', ')}`);
 });

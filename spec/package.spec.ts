@@ -122,7 +122,9 @@ describe('the packed library in a plain Node project', () => {
     const spec = `file:${packed[0].filename}`;
     mkdirSync(consumer);
     copyFileSync(tarball, join(consumer, packed[0].filename));
-    writeFileSync(join(consumer, 'package.json'), `${JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module', dependencies: { 'gpt1-ts': spec } }, null, 2)}\n`);
+    // npm applies `overrides` only from the root project: a consumer repeats ours (webgpu 0.3.8
+    // over gpu.js's 0.2.9, which does not load on Debian 12), as the README's Backends section says.
+    writeFileSync(join(consumer, 'package.json'), `${JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module', dependencies: { 'gpt1-ts': spec }, ...(own.overrides ? { overrides: own.overrides } : {}) }, null, 2)}\n`);
     writeFileSync(join(consumer, 'package-lock.json'), `${JSON.stringify({
       name: 'consumer', version: '1.0.0', lockfileVersion: 3, requires: true,
       packages: {

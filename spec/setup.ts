@@ -7,6 +7,14 @@
  * reproduce it either way).
  */
 import fc from 'fast-check';
+import { after } from 'node:test';
+// Node's backend hooks (process.env, Dawn for WebGPU, headless-gl, worker threads).
+import '../src/kernels/node.ts';
+import { releaseBackends } from '../src/kernels/backend.ts';
+
+// Every file releases the process's backends after its tests: WebGPU's device (Dawn)
+// keeps Node alive until it is destroyed, even in a file that never names a backend.
+after(releaseBackends);
 
 const seed = process.env.FC_SEED;
 if (seed !== undefined && seed !== '') {

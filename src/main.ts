@@ -9,6 +9,10 @@
  *
  * @module
  */
+import './kernels/node.ts'; // Node's backend hooks: process.env, Dawn, headless-gl, worker threads
+import { releaseBackends } from './kernels/backend.ts';
 import { start } from './demo/start.ts';
 
-process.exit(await start(process.argv.slice(2)));
+const status = await start(process.argv.slice(2));
+await releaseBackends();
+process.exit(status);

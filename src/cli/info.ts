@@ -1,6 +1,8 @@
 /**
  * `gpt1 info --checkpoint DIR`: what a checkpoint is without loading its weights:
- * layout, config, parameter count, memory needed, and whether a vocabulary goes with it.
+ * layout, config, parameter count, memory needed, and whether a vocabulary goes with it;
+ * and (also with no checkpoint) which gpu.js backend runs the products, and why the
+ * others do not (a software GPU is never the default).
  *
  * Only the headers are read (`params_shapes.json`, `gpt1-ts.json` and the ten shard
  * headers; or `config.json` and the safetensors header), so it answers at once even
@@ -11,6 +13,7 @@
 import type { Command } from './main.ts';
 import type { ParsedFlags } from './args.ts';
 import { type GPTConfig, GPT1, nTokenRows } from '../config.ts';
+import { type Probe, backend, describeBackend, surveyBackends } from '../kernels/backend.ts';
 import { countParams, paramShapes } from '../params.ts';
 import { type CheckpointFormat, inspectCheckpointFiles } from '../checkpoint/index.ts';
 import { N_SHARDS } from '../checkpoint/original.ts';
@@ -70,6 +73,20 @@ export function memoryEstimate(config: GPTConfig, tokens = config.n_ctx): Memory
   return { weights, forward: 4 * forwardFloats, backward: weights + 4 * forwardFloats, tokens: T };
 }
 
+/** What `gpt1 info` says about the backends: the one in use and why, then every candidate. */
+export async function backendLines(): Promise<{ lines: string[]; json: unknown }> {
+  const be = await backend();
+  const survey = await surveyBackends();
+  const what = (name: string, p: Probe): string => {
+    if (!p.ok) return `cannot start: ${p.reason}`;
+    if (p.adapter === undefined) return name === 'webasm' ? 'starts (CPU: WebAssembly SIMD, worker threads)' : 'starts (CPU: JavaScript)';
+    return p.adapter.software ? `starts on a software GPU: ${p.adapter.name} (slower than webasm: never chosen by default)` : `starts on ${p.adapter.name}`;
+  };
+  const lines = [`backend     ${describeBackend(be)}: ${be.reason.startsWith('fastest') ? 'the fastest that starts on real hardware' : be.reason}`, ...survey.map(({ name, probe }) => `  ${name.padEnd(10)}  ${what(name, probe)}`)];
+  const json = { name: be.name, adapter: be.adapter ?? null, reason: be.reason, candidates: survey.map(({ name, probe }) => ({ name, ...probe })) };
+  return { lines, json };
+}
+
 /** The lines `gpt1 info` prints. */
 export function infoLines(info: CheckpointInfo, vocab: VocabLookup): string[] {
   const c = info.config;
@@ -90,6 +107,11 @@ export function infoLines(info: CheckpointInfo, vocab: VocabLookup): string[] {
 }
 
 async function run(flags: ParsedFlags): Promise<number> {
+  const backends = await backendLines();
+  if (str(flags, 'checkpoint') === undefined) {
+    console.log(flags.json ? JSON.stringify({ backend: backends.json }, null, 2) : backends.lines.join('\n'));
+    return 0;
+  }
   const nHead = nHeadFlag('info', flags);
   const info = inspectCheckpoint(str(flags, 'checkpoint') as string, nHead);
   let vocab: VocabLookup;
@@ -111,9 +133,10 @@ async function run(flags: ParsedFlags): Promise<number> {
       tensors: paramShapes(info.config).length,
       memory_bytes: { weights: m.weights, forward: m.forward, backward: m.backward, tokens: m.tokens },
       vocabulary: vocab.found ? { found: true, source: vocab.source, dir: vocab.dir, n_vocab: vocab.enc.nVocab, fits: vocab.enc.nVocab === info.config.n_vocab } : { found: false, reason: vocab.reason },
+      backend: backends.json,
     }, null, 2));
   } else {
-    for (const line of infoLines(info, vocab)) console.log(line);
+    for (const line of [...infoLines(info, vocab), ...backends.lines]) console.log(line);
   }
   return 0;
 }
@@ -121,10 +144,10 @@ async function run(flags: ParsedFlags): Promise<number> {
 export const command: Command = {
   spec: {
     name: 'info',
-    summary: 'layout, config, parameter count, memory and vocabulary of a checkpoint (reads headers only)',
-    examples: ['gpt1 info --checkpoint model/', 'gpt1 info --checkpoint gpt1-hf/ --json'],
+    summary: 'the gpu.js backend in use and why; with --checkpoint, layout, config, parameter count, memory and vocabulary of a checkpoint (reads headers only)',
+    examples: ['gpt1 info', 'gpt1 info --checkpoint model/', 'gpt1 info --checkpoint gpt1-hf/ --json'],
     flags: {
-      checkpoint: CHECKPOINT_FLAG,
+      checkpoint: { ...CHECKPOINT_FLAG, required: false },
       'n-head': N_HEAD_FLAG,
       vocab: VOCAB_FLAG,
       json: { kind: 'boolean', help: 'print one JSON object instead of lines' },

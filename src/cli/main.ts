@@ -5,6 +5,7 @@
  *
  * @module
  */
+import '../kernels/node.ts'; // Node's backend hooks: process.env, Dawn, headless-gl, worker threads
 import { type CommandSpec, type ParsedFlags, HELP_WIDTH, UsageError, helpText, parseFlags, wrap } from './args.ts';
 import { versionLine } from './version.ts';
 

@@ -5,7 +5,7 @@
  */
 import { type CommandSpec, type FlagSpec, UsageError, helpText, parseFlags } from '../cli/args.ts';
 import { versionLine } from '../cli/version.ts';
-import { backend } from '../kernels/backend.ts';
+import { backend, describeBackend } from '../kernels/backend.ts';
 import { runDemo } from './pipeline.ts';
 import { type DemoPreset, PRESETS } from './presets.ts';
 
@@ -66,7 +66,7 @@ export async function start(argv: readonly string[]): Promise<number> {
     const task = String(flags.task) as 'spam' | 'wordnet';
     const out = typeof flags.out === 'string' ? flags.out : `runs/${task}-${presetName}`;
     const be = await backend();
-    console.log(`gpt1-ts main job: task ${task}, preset ${presetName}, seed ${flags.seed}, gpu.js backend ${be.name} (${be.reason})`);
+    console.log(`gpt1-ts main job: task ${task}, preset ${presetName}, seed ${flags.seed}, gpu.js backend ${describeBackend(be)} (${be.reason})`);
     await runDemo({ task, presetName, preset, seed: Number(flags.seed), out });
     return 0;
   } catch (e) {

@@ -12,9 +12,10 @@
  * |---|---|---|
  * | webasm | {@link kernelRows4} (M ≥ 4), {@link kernelRow} / {@link kernelRowResident} (M < 4) | 4 rows per thread, integer running indices: ≈ 5× the simple kernel per core |
  * | cpu | {@link kernelRows4Cpu} | 4 rows per thread in plain JavaScript |
- * | webgpu, headlessgl | {@link kernelSimple} | portable; untested here (no GPU) |
+ * | webgpu, headlessgl, webgl2, webgl | {@link kernelCols4} | 4 columns per thread, one `vec4` store; checked on SwiftShader (Node and Chromium), no hardware GPU here |
  *
- * `Backend.kernels = 'simple'` forces the simple kernel on any backend (tests).
+ * `Backend.kernels = 'simple'` forces the simple kernel on any backend, and
+ * `'cols4'` the GPU kernel (tests).
  *
  * ## Tiling
  * A tile is at most `maxDim` rows, columns and inner terms, and every operand and
@@ -47,7 +48,7 @@
  */
 import type { IKernelRunShortcut } from 'gpu.js';
 import type { Backend } from './backend.ts';
-import { kernelRow, kernelRowResident, kernelRows4, kernelRows4Cpu, kernelSimple } from './sources.ts';
+import { kernelCols4, kernelRow, kernelRowResident, kernelRows4, kernelRows4Cpu, kernelSimple } from './sources.ts';
 import { prepareKernel, recoverFlat, releaseKernel } from './webasm-tuning.ts';
 
 /** A strided view of an operand: element (z, i, j) is data[offset + z·sz + i·si + j·sj]. */
@@ -90,17 +91,18 @@ export function tileLimits(be: Backend): TileLimits {
   return be.name === 'webasm' || be.name === 'cpu' ? WASM_LIMITS : GL_LIMITS;
 }
 
-type KernelKind = 'simple' | 'rows4' | 'row' | 'rowResident' | 'rows4cpu';
+type KernelKind = 'simple' | 'rows4' | 'row' | 'rowResident' | 'rows4cpu' | 'cols4';
 
 /** The kernel a backend runs for a product with M rows. */
 export function kernelKind(be: Backend, M: number): KernelKind {
   if (be.kernels === 'simple') return 'simple';
+  if (be.kernels === 'cols4') return 'cols4';
   if (be.name === 'webasm') return M >= 4 ? 'rows4' : 'row';
   if (be.name === 'cpu') return 'rows4cpu';
-  return 'simple';
+  return 'cols4';
 }
 
-const SOURCES = { simple: kernelSimple, rows4: kernelRows4, row: kernelRow, rowResident: kernelRowResident, rows4cpu: kernelRows4Cpu } as const;
+const SOURCES = { simple: kernelSimple, rows4: kernelRows4, row: kernelRow, rowResident: kernelRowResident, rows4cpu: kernelRows4Cpu, cols4: kernelCols4 } as const;
 
 // ---------------------------------------------------------------------------------
 // Tile sizes
@@ -221,16 +223,17 @@ function createKernel(be: Backend, L: Launch): IKernelRunShortcut {
     sAz: a.sz, sAm: a.si, sAm2: 2 * a.si, sAm3: 3 * a.si, sAm4: 4 * a.si, sAk: a.sj, sAk2: 2 * a.sj, sAk3: 3 * a.sj, sAk4: 4 * a.sj,
     sBz: b.sz, sBk: b.si, sBk2: 2 * b.si, sBk3: 3 * b.si, sBk4: 4 * b.si, sBn: b.sj,
   };
+  if (L.kind === 'cols4') Object.assign(constants, { sBn2: 2 * b.sj, sBn3: 3 * b.sj, sBn4: 4 * b.sj });
   if (L.kind === 'rowResident') constants.w = b.data;
   const kernel = be.gpu.createKernel(SOURCES[L.kind] as never, {
-    output: [L.Np, rows, L.tz],
+    output: [L.kind === 'cols4' ? L.Np / 4 : L.Np, rows, L.tz],
     constants,
     precision: 'single',
     tactic: 'precision',
     asyncMode: be.asyncMode,
     // Integer constants keep `(ai | 0) + sAm` integer arithmetic in the fast kernels.
-    strictIntegers: L.kind !== 'simple',
-    ...(L.kind === 'rows4' || L.kind === 'rows4cpu' ? { returnType: 'Array(4)' as const } : {}),
+    strictIntegers: L.kind !== 'simple' && L.kind !== 'cols4',
+    ...(L.kind === 'rows4' || L.kind === 'rows4cpu' || L.kind === 'cols4' ? { returnType: 'Array(4)' as const } : {}),
   });
   prepareKernel(be, kernel);
   return kernel;
@@ -400,7 +403,9 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
   if (Mk !== M || Kk !== K) a = padded(a, tz, M, K, Mk, Kk);
   if (Kk !== K || Nk !== N) b = padded(b, tz, K, N, Kk, Nk);
   const Np = kind === 'simple' ? Nk : Math.ceil(Nk / 4) * 4;
-  if (kind !== 'simple') {
+  // The GPU kernel reads whole quads of columns: a ragged tile of B gets zero columns.
+  if (kind === 'cols4' && Np !== Nk) b = padded(b, tz, Kk, Nk, Kk, Np);
+  if (kind !== 'simple' && kind !== 'cols4') {
     // Padding rows/columns read up to 3 strides past the operand: keep that inside gpu.js's slack.
     if (Mk % 4 !== 0 && 3 * a.si > SLACK) a = padded(a, tz, Mk, Kk, Mk, Kk);
     if (Nk % 4 !== 0 && 3 * b.sj > SLACK) b = padded(b, tz, Kk, Nk, Kk, Nk);

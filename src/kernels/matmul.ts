@@ -20,8 +20,9 @@
  * stored as [K, M]) is read in place, never copied. {@link gemm} then tiles the
  * product for the backend and runs each tile as one kernel launch:
  *
- * - the *simple* kernel ({@link kernelSimple}: one output per thread, the formula
- *   written out) on GL/WebGPU backends;
+ * - the *GPU* kernel ({@link kernelCols4}: 4 adjacent columns per thread, one
+ *   `vec4` store) on GL/WebGPU backends; the *simple* kernel ({@link kernelSimple}:
+ *   one output per thread, the formula written out) is its readable reference;
  * - the *fast* kernels ({@link kernelRows4}, {@link kernelRow}) on webasm and cpu:
  *   4 rows per thread and integer running indices, same sums in the same order.
  *
@@ -38,9 +39,9 @@ import { type Operand, gemm } from './gemm.ts';
 import { type Tensor, showShape, tensor } from '../tensor.ts';
 import { productDims } from './shapes.ts';
 // for the {@link} references above
-import type { kernelRow, kernelRows4, kernelSimple } from './sources.ts';
+import type { kernelCols4, kernelRow, kernelRows4, kernelSimple } from './sources.ts';
 
-export type { kernelRow, kernelRows4, kernelSimple };
+export type { kernelCols4, kernelRow, kernelRows4, kernelSimple };
 
 /** Operand over a flat buffer with strides (batch, first index, second index). */
 function op(data: Float32Array, sz: number, si: number, sj: number): Operand {

@@ -179,3 +179,43 @@ export function kernelRows4Cpu(this: KernelThis, a: Float32Array, b: Float32Arra
   }
   return [s0, s1, s2, s3];
 }
+
+/**
+ * **The GPU kernel** (webgpu, headlessgl, webgl2, webgl) — each thread computes 4
+ * adjacent columns of one row, C[z, y, 4x … 4x+3], and returns them as an
+ * `Array(4)` (a `vec4` on the GPU: one RGBA texel, one 16-byte store).
+ *
+ * Shaped for a GPU rather than for wasm:
+ * 1. *4 outputs per thread.* The A value a[z, y, k] is the same for the 4 columns:
+ *    one load feeds 4 multiply-adds (the simple kernel loads A and B once per
+ *    multiply-add), and a quarter as many threads are launched.
+ * 2. *The result is row-major as it comes.* Texel (z, y, x) holds columns 4x … 4x+3,
+ *    so the flat output [tz, M, Np/4, 4] already is C [tz, M, Np]: nothing to unpack.
+ * 3. *Index arithmetic below 2²⁴.* GPUs (and gpu.js's GL backends) compute indices
+ *    in float32, exact only below 2²⁴; `gemm.ts` cuts every operand into tiles of at
+ *    most 4096² = 2²⁴ numbers (and 4096 per dimension, a texture side every WebGL2
+ *    device supports), so every index a thread forms is exact.
+ *
+ * B must hold whole quads of columns: `gemm.ts` pads a ragged tile with zero columns
+ * (the padded sums are dropped), so no thread reads past its operand. Each sum runs
+ * over k in increasing order, like {@link kernelSimple}.
+ *
+ * Constants: K, sAz, sAm, sAk, sBz, sBk, sBn, sBn2 = 2·sBn, sBn3 = 3·sBn, sBn4 = 4·sBn.
+ */
+export function kernelCols4(this: KernelThis, a: Float32Array, b: Float32Array): number[] {
+  const aBase = this.thread.z * this.constants.sAz + this.thread.y * this.constants.sAm;
+  const bBase = this.thread.z * this.constants.sBz + this.thread.x * this.constants.sBn4;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (let k = 0; k < this.constants.K; k++) {
+    const av = a[aBase + k * this.constants.sAk];
+    const bi = bBase + k * this.constants.sBk;
+    s0 += av * b[bi];
+    s1 += av * b[bi + this.constants.sBn];
+    s2 += av * b[bi + this.constants.sBn2];
+    s3 += av * b[bi + this.constants.sBn3];
+  }
+  return [s0, s1, s2, s3];
+}

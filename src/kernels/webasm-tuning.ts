@@ -20,9 +20,8 @@
  *
  * @module
  */
-import { createRequire } from 'node:module';
 import type { IKernelRunShortcut } from 'gpu.js';
-import type { Backend } from './backend.ts';
+import { type Backend, backendEnvironment } from './backend.ts';
 
 interface WasmKernelInternals {
   _shapeOutput?: unknown;
@@ -36,16 +35,9 @@ interface WasmKernelInternals {
 type PoolCtor = new (size?: number) => unknown;
 let poolCtor: PoolCtor | null | undefined;
 
+/** The pool class, lent by the platform (Node's worker threads, `node.ts`); null where there is none. */
 function workerPoolClass(): PoolCtor | null {
-  if (poolCtor === undefined) {
-    try {
-      const require = createRequire(import.meta.url);
-      const mod = require('gpu.js/src/backend/web-assembly/worker-pool.js') as { WebAssemblyWorkerPool?: PoolCtor };
-      poolCtor = typeof mod.WebAssemblyWorkerPool === 'function' ? mod.WebAssemblyWorkerPool : null;
-    } catch {
-      poolCtor = null;
-    }
-  }
+  poolCtor ??= backendEnvironment().workerPool?.() ?? null;
   return poolCtor;
 }
 

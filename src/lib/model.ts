@@ -5,6 +5,7 @@
  *
  * @module
  */
+import '../kernels/node.ts'; // Node's backend hooks: process.env, Dawn (WebGPU), headless-gl, worker threads
 export { type ForwardOptions, type ForwardOutput, type Upstream, forward, backward, lmLossAndGrads, batchLmLossAndGrads, cachedLength, addGrads, scaleGrads } from '../model/gpt.ts';
 export { type KeyValue } from '../model/attention.ts';
 export { type Activation, type GPTConfig, GPT1, makeConfig, nTokenRows, dHead, validateConfig } from '../config.ts';

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import '../kernels/node.ts'; // Node's backend hooks: process.env, Dawn (WebGPU), headless-gl, worker threads
 export { type StepInfo, type OptimizerOptions, type LoopHooks, type PretrainOptions, type TrainResult, PRETRAIN_DEFAULTS, defaultPretrainWarmup, pretrain, sampleWindows } from '../train/pretrain.ts';
 export { type FinetuneOptions, type FinetuneResult, FINETUNE_DEFAULTS, finetune, finetuneTotalSteps } from '../train/finetune.ts';
 export { type Metrics, type EvaluateOptions, evaluate, evaluateLm, confusionMatrix, matthews, pearson, spearman } from '../train/evaluate.ts';
