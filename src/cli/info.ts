@@ -107,13 +107,15 @@ export function infoLines(info: CheckpointInfo, vocab: VocabLookup): string[] {
 }
 
 async function run(flags: ParsedFlags): Promise<number> {
-  const backends = await backendLines();
   if (str(flags, 'checkpoint') === undefined) {
+    const backends = await backendLines();
     console.log(flags.json ? JSON.stringify({ backend: backends.json }, null, 2) : backends.lines.join('\n'));
     return 0;
   }
   const nHead = nHeadFlag('info', flags);
+  // the checkpoint first: a bad one is one line, before any backend is started (Dawn may print on stderr)
   const info = inspectCheckpoint(str(flags, 'checkpoint') as string, nHead);
+  const backends = await backendLines();
   let vocab: VocabLookup;
   try {
     vocab = findVocab(str(flags, 'vocab'), info.dir, info.config);
