@@ -3,8 +3,9 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../src/cli/main.ts');
+const { main, exitQuietlyOnClosedPipe } = await import('../src/cli/main.ts');
 const { releaseBackends } = await import('../src/kernels/backend.ts');
+exitQuietlyOnClosedPipe();
 process.exitCode = await main(process.argv.slice(2));
 // Dawn (WebGPU) keeps Node alive until gpu.js's device is destroyed.
 await releaseBackends();

@@ -359,3 +359,24 @@ export async function captureRun(run: (argv: string[]) => Promise<number>, argv:
   }
   return { code, out: out.join(''), err: err.join('') };
 }
+
+/** What a `gpt1` run printed and returned. */
+export type CliRun = CapturedRun;
+
+/** `main(argv)` of `src/cli/main.ts` in this process (see {@link captureRun}). */
+export async function runCli(...argv: string[]): Promise<CliRun> {
+  const { main } = await import('../src/cli/main.ts');
+  return captureRun(main, argv);
+}
+
+/** Progress lines (`loading …… done (0.1 s)`, `… failed`) are not errors. */
+const PROGRESS_LINE = /… (done \(.*\)|failed)$/;
+
+/** Asserts exit status `code` and exactly one line on stderr (progress aside) mentioning every string of `parts`. */
+export function assertCliFailure(r: CliRun, code: number, parts: readonly string[]): string {
+  assert.equal(r.code, code, `exit status ${r.code}, expected ${code}; stderr: ${r.err}`);
+  const lines = r.err.split('\n').filter((l) => l !== '' && !PROGRESS_LINE.test(l));
+  assert.equal(lines.length, 1, `expected one error line, got ${JSON.stringify(r.err)}`);
+  for (const p of parts) assert.ok(lines[0].includes(p), `${JSON.stringify(lines[0])} does not mention ${JSON.stringify(p)}`);
+  return lines[0];
+}

@@ -166,21 +166,69 @@ export function dHead(config: GPTConfig): number {
   return config.n_embd / config.n_head;
 }
 
-/** Throws a one-line error naming the first inconsistent field. */
+/**
+ * Largest value of every size field (n_vocab, n_ctx, n_embd, n_inner, …): 2²⁴. The
+ * gpu.js kernels index with float32 numbers, which are exact integers only below 2²⁴,
+ * and GPT-1's largest size, n_vocab = 40478, is far below it.
+ */
+export const MAX_SIZE = 2 ** 24;
+/** Largest n_layer: GPT-1 has 12, the largest published GPTs about 100. */
+export const MAX_LAYERS = 1024;
+/**
+ * Largest parameter count: 2³⁰ numbers (4 GiB of float32), about 9× GPT-1. The
+ * original layout is loaded into one Float32Array, and Node allocates at most 4 GiB
+ * in one buffer.
+ */
+export const MAX_PARAMS = 2 ** 30;
+
+/**
+ * The number of parameters of `c`, from the sizes alone (no list of tensors is built,
+ * so it is safe to call on any config before {@link validateConfig} accepts it):
+ * n_ctx·d + (n_vocab + n_special)·d + n_layer·(4d² + 2d·n_inner + 9d + n_inner).
+ */
+export function paramCount(c: GPTConfig): number {
+  const d = c.n_embd;
+  // The architecture switches (GPT-1's when absent): a gated FFN has a second input
+  // projection, a mixture of experts has E FFNs and a router. An upper bound for the
+  // variants that drop biases or the position table; exact for GPT-1.
+  const a = architecture(c);
+  const ffn = (c.afn === 'swiglu' ? 2 : 1) * (d * c.n_inner + c.n_inner) + c.n_inner * d + d;
+  const experts = Number.isInteger(a.n_experts) && a.n_experts > 0 ? a.n_experts : 1;
+  const router = a.n_experts > 0 ? d * experts : 0;
+  const perLayer = 3 * d * d + 3 * d + d * d + d + 2 * d + experts * ffn + router + 2 * d;
+  return c.n_ctx * d + nTokenRows(c) * d + c.n_layer * perLayer + (a.norm_placement === 'pre' ? 2 * d : 0);
+}
+
+/**
+ * Throws a one-line error naming the first field that is missing, not finite, out of
+ * range or inconsistent. Every size is bounded ({@link MAX_SIZE}, {@link MAX_LAYERS},
+ * {@link MAX_PARAMS}) so that a hostile config fails here, before anything is allocated.
+ */
 export function validateConfig(c: GPTConfig): void {
   const positive: (keyof GPTConfig)[] = ['n_vocab', 'n_ctx', 'n_embd', 'n_head', 'n_layer', 'n_inner'];
   for (const k of positive) {
     const v = c[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`config.${k} must be a positive integer, got ${String(v)}`);
+    const max = k === 'n_layer' ? MAX_LAYERS : MAX_SIZE;
+    if (v > max) throw new Error(`config.${k} is ${v}, more than the largest supported ${max}`);
   }
-  if (!Number.isInteger(c.n_special) || c.n_special < 0) throw new Error(`config.n_special must be a non-negative integer, got ${c.n_special}`);
+  if (typeof c.n_special !== 'number' || !Number.isInteger(c.n_special) || c.n_special < 0 || c.n_special > MAX_SIZE) {
+    throw new Error(`config.n_special must be an integer in [0, ${MAX_SIZE}], got ${String(c.n_special)}`);
+  }
   if (c.n_embd % c.n_head !== 0) throw new Error(`config.n_embd (${c.n_embd}) is not divisible by config.n_head (${c.n_head})`);
-  if (!(c.layer_norm_epsilon > 0)) throw new Error(`config.layer_norm_epsilon must be > 0, got ${c.layer_norm_epsilon}`);
+  if (typeof c.layer_norm_epsilon !== 'number' || !(c.layer_norm_epsilon > 0 && Number.isFinite(c.layer_norm_epsilon))) {
+    throw new Error(`config.layer_norm_epsilon must be a finite number > 0, got ${String(c.layer_norm_epsilon)}`);
+  }
   if (!['gelu', 'relu', 'swish', 'swiglu'].includes(c.afn)) throw new Error(`config.afn must be gelu, relu, swish or swiglu, got ${String(c.afn)}`);
   validateArchitecture(c);
   for (const k of ['embd_pdrop', 'attn_pdrop', 'resid_pdrop', 'clf_pdrop'] as const) {
-    if (!(c[k] >= 0 && c[k] < 1)) throw new Error(`config.${k} must be in [0, 1), got ${c[k]}`);
+    if (typeof c[k] !== 'number' || !(c[k] >= 0 && c[k] < 1)) throw new Error(`config.${k} must be in [0, 1), got ${String(c[k])}`);
   }
+  if (typeof c.initializer_range !== 'number' || !(c.initializer_range >= 0 && Number.isFinite(c.initializer_range))) {
+    throw new Error(`config.initializer_range must be a finite number ≥ 0, got ${String(c.initializer_range)}`);
+  }
+  const n = paramCount(c);
+  if (n > MAX_PARAMS) throw new Error(`the config has ${n} parameters, more than the largest supported ${MAX_PARAMS} (4 GiB of float32)`);
 }
 
 /** Throws a one-line error naming the first invalid architecture switch. */
@@ -192,13 +240,13 @@ function validateArchitecture(c: GPTConfig): void {
   oneOf('position_embedding', ['learned', 'rope']);
   oneOf('normalization', ['layernorm', 'rmsnorm']);
   oneOf('norm_placement', ['post', 'pre']);
-  if (!(a.rope_theta > 1)) throw new Error(`config.rope_theta must be > 1, got ${a.rope_theta}`);
+  if (!(a.rope_theta > 1 && Number.isFinite(a.rope_theta))) throw new Error(`config.rope_theta must be > 1, got ${a.rope_theta}`);
   if (a.position_embedding === 'rope' && (c.n_embd / c.n_head) % 2 !== 0) throw new Error(`config.position_embedding rope needs an even head width, got n_embd/n_head = ${c.n_embd / c.n_head}`);
-  if (!Number.isInteger(a.n_experts) || a.n_experts < 0) throw new Error(`config.n_experts must be a non-negative integer, got ${a.n_experts}`);
+  if (!Number.isInteger(a.n_experts) || a.n_experts < 0 || a.n_experts > MAX_LAYERS) throw new Error(`config.n_experts must be an integer in [0, ${MAX_LAYERS}], got ${a.n_experts}`);
   if (a.n_experts > 0 && !(Number.isInteger(a.experts_top_k) && a.experts_top_k >= 1 && a.experts_top_k <= a.n_experts)) {
     throw new Error(`config.experts_top_k must be an integer in [1, n_experts = ${a.n_experts}], got ${a.experts_top_k}`);
   }
-  if (!(a.moe_aux_loss_coef >= 0)) throw new Error(`config.moe_aux_loss_coef must be >= 0, got ${a.moe_aux_loss_coef}`);
+  if (!(a.moe_aux_loss_coef >= 0 && Number.isFinite(a.moe_aux_loss_coef))) throw new Error(`config.moe_aux_loss_coef must be >= 0, got ${a.moe_aux_loss_coef}`);
 }
 
 /** Named sizes used by the command line and the tests. */

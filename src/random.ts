@@ -15,6 +15,18 @@ export interface Rng {
   readonly state: number;
 }
 
+/** Largest seed: the generator's state has 32 bits, so seeds are integers in [0, 2³²). */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/**
+ * Whether `seed` is a seed that {@link rng} tells apart from every other: an integer in
+ * [0, {@link MAX_SEED}]. (`rng` keeps the low 32 bits, so 1e300 would be the same
+ * stream as 0; the command line refuses such seeds with this check.)
+ */
+export function isSeed(seed: number): boolean {
+  return Number.isInteger(seed) && seed >= 0 && seed <= MAX_SEED;
+}
+
 /** A generator from an integer seed. */
 export function rng(seed: number): Rng {
   return { state: (seed >>> 0) ^ 0x9e3779b9 };

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { type FileError, readRegularFile, readRegularText } from '../io/files.ts';
 import { join } from 'node:path';
 import { type GPTConfig, makeConfig } from '../config.ts';
 import { type Params, paramShapes } from '../params.ts';
@@ -40,20 +41,42 @@ export interface SaveExtra {
   readonly vocabDir?: string;
 }
 
-/** Reads and parses a JSON file. @throws `path: missing` / `path: not JSON: …`. */
+/**
+ * Reads and parses a JSON file (a regular file only: see `io/files.ts`).
+ * @throws `path: missing` / `path: not a regular file: …` / `path: not JSON: …`.
+ */
 export function readJson(path: string): unknown {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularText(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${path}: missing` : `${path}: cannot read: ${(e as Error).message}`);
+    if ((e as FileError).code === 'ENOENT') throw new Error(`${path}: missing`);
+    throw e;
   }
   try {
     return JSON.parse(text);
   } catch (e) {
+    if (e instanceof RangeError) throw new Error(`${path}: not usable JSON: nested too deeply`);
     throw new Error(`${path}: not JSON: ${(e as Error).message.split('\n')[0]}`);
   }
+}
+
+/**
+ * A short, one-line rendering of a JSON value for an error message: at most `max`
+ * characters, and safe on any value (a list nested 100,000 deep, which
+ * `JSON.stringify` cannot print, is shown as `[[[[…`).
+ */
+export function preview(value: unknown, max = 80): string {
+  let text: string;
+  if (typeof value === 'number') text = String(value); // Infinity and NaN, which JSON would print as null
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = Array.isArray(value) ? '[[[[…' : String(value);
+    }
+  }
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /** `makeConfig(fields)` with its errors prefixed by `where`, the file the fields came from. */
@@ -111,5 +134,5 @@ export function vocabFiles(vocabDir: string, to: CheckpointFormat): Record<strin
   if (pair === undefined) {
     throw new Error(`${vocabDir}: no vocabulary files (${VOCAB_FILE_NAMES.map(([e, m]) => `${e} + ${m}`).join(', ')})`);
   }
-  return { [VOCAB_NAMES[to][0]]: readFileSync(join(vocabDir, pair[0])), [VOCAB_NAMES[to][1]]: readFileSync(join(vocabDir, pair[1])) };
+  return { [VOCAB_NAMES[to][0]]: readRegularFile(join(vocabDir, pair[0])), [VOCAB_NAMES[to][1]]: readRegularFile(join(vocabDir, pair[1])) };
 }

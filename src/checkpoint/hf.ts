@@ -39,13 +39,13 @@
  *
  * @module
  */
-import { type Architecture, type FFNKind, type GPTConfig, architectureOverrides } from '../config.ts';
+import { type Activation, type Architecture, type FFNKind, type GPTConfig, architectureOverrides, validateConfig } from '../config.ts';
 import { type Params, paramShapes, validateParams } from '../params.ts';
 import { type Tensor, showShape } from '../tensor.ts';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import {
-  READABLE_DTYPES, type SafetensorsEntry, type SafetensorsHeader, encodeSafetensorsChunks,
+  READABLE_DTYPES, type SafetensorsEntry, type SafetensorsHeader, assertFinite, encodeSafetensorsChunks,
   readSafetensorsElements, readSafetensorsHeader, readSafetensorsTensor,
 } from '../io/safetensors.ts';
 import { type FileContent, writeDirAtomic } from '../io/atomic.ts';
@@ -178,18 +178,33 @@ function stripPrefixes(header: SafetensorsHeader, file: string): Map<string, Saf
   return byName;
 }
 
+/** `h.{i}.attn.bias` for a layer i of the model (written as transformers writes it: no leading zeros). */
+function isMaskBuffer(name: string, nLayer: number): boolean {
+  const m = /^h\.(0|[1-9]\d*)\.attn\.bias$/.exec(name);
+  return m !== null && Number(m[1]) < nLayer;
+}
+
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
+/** What `config.json` and the safetensors header of a Hugging Face checkpoint say, checked. */
+export interface HFPlan {
+  readonly config: GPTConfig;
+  /** The `model.safetensors` path. */
+  readonly path: string;
+  readonly header: SafetensorsHeader;
+  /** The tensors by name without the `transformer.` prefix. */
+  readonly byName: ReadonlyMap<string, SafetensorsEntry>;
+  /** Whether `config.json` records n_head. */
+  readonly nHeadRecorded: boolean;
+}
+
 /**
- * Loads a Hugging Face checkpoint from `dir` (`config.json` + `model.safetensors`).
- *
- * Checked, each as a one-line error naming the file: the safetensors header (see
- * `io/safetensors.ts`); `config.json` agrees with the tensors; every parameter is
- * present with its shape, and there is no other tensor except a tied `lm_head.weight`
- * equal to `tokens_embed.weight` and causal-mask buffers; dtypes are F32, F16 or BF16;
- * every number is finite.
+ * Every check of {@link loadHF} that needs no number of the weights: `config.json`,
+ * the safetensors header, the names, shapes and dtypes of all tensors. `gpt1 info`
+ * and the loader both go through it, so a checkpoint `info` accepts loads.
+ * @throws a one-line error naming the file (see {@link loadHF}).
  */
-export function loadHF(dir: string, opts: LoadOptions = {}): { config: GPTConfig; params: Params } {
+export function inspectHF(dir: string, opts: LoadOptions = {}): HFPlan {
   const configPath = join(dir, HF_CONFIG);
   const path = join(dir, HF_WEIGHTS);
   const json = readJson(configPath);
@@ -210,15 +225,32 @@ export function loadHF(dir: string, opts: LoadOptions = {}): { config: GPTConfig
   const heads = announcedHeadTensors(json);
   for (const [name, e] of byName) {
     if (heads.includes(name)) continue; // the fine-tuned head that config.json's architectures names: read with the task (`train/state.ts`)
-    const want = expected.get(name) ?? (name === 'lm_head.weight' ? tokensShape : /^h\.(\d+)\.attn\.bias$/.test(name) && Number(name.split('.')[1]) < config.n_layer ? mask : undefined);
+    const want = expected.get(name) ?? (name === 'lm_head.weight' ? tokensShape : isMaskBuffer(name, config.n_layer) ? mask : undefined);
     if (!want) throw new Error(`${path}: unexpected tensor ${e.name} (not a parameter of a ${config.n_layer}-layer GPT-1)`);
     if (!sameShape(e.shape, want)) throw new Error(`${path}: tensor ${e.name} has shape ${showShape(e.shape)}, expected ${showShape(want)}`);
     if (!READABLE_DTYPES.includes(e.dtype)) throw new Error(`${path}: tensor ${e.name} has dtype ${e.dtype}; only ${READABLE_DTYPES.join(', ')} are read`);
   }
   for (const name of expected.keys()) need(name);
+  const n_head = (json as Record<string, unknown>).n_head;
+  return { config, path, header, byName, nHeadRecorded: n_head !== undefined };
+}
+
+/**
+ * Loads a Hugging Face checkpoint from `dir` (`config.json` + `model.safetensors`).
+ *
+ * Checked, each as a one-line error naming the file: the safetensors header (see
+ * `io/safetensors.ts`); `config.json` agrees with the tensors; every parameter is
+ * present with its shape, and there is no other tensor except a tied `lm_head.weight`
+ * equal to `tokens_embed.weight` and causal-mask buffers; dtypes are F32, F16 or BF16
+ * (all of this in {@link inspectHF}); every number is finite.
+ */
+export function loadHF(dir: string, opts: LoadOptions = {}): { config: GPTConfig; params: Params } {
+  const { config, path, header, byName } = inspectHF(dir, opts);
+  const expected = paramShapes(config).map(([name]) => name);
+  const need = (name: string): SafetensorsEntry => byName.get(name) as SafetensorsEntry;
 
   const params: Record<string, Tensor> = {};
-  for (const name of expected.keys()) params[name] = readSafetensorsTensor(path, header, need(name).name);
+  for (const name of expected) params[name] = readSafetensorsTensor(path, header, need(name).name);
   Object.freeze(params);
 
   const lm = byName.get('lm_head.weight');
@@ -258,9 +290,14 @@ export interface HFHead {
  * the parameters. With a `head`, the model is saved as transformers saves its
  * task models: the language model under `transformer.`, then the head's tensors,
  * and the head's fields (`architectures`, labels) in `config.json`.
+ * @throws on an invalid config, parameters that do not match it, or a NaN or ±Infinity
+ *   in them or in the head (the loaders would reject the file); `what` names the model in the message.
  */
-export function hfFiles(config: GPTConfig, params: Params, head?: HFHead): Record<string, FileContent> {
+export function hfFiles(config: GPTConfig, params: Params, head?: HFHead, what = 'the model to write'): Record<string, FileContent> {
+  validateConfig(config);
   validateParams(params, config);
+  assertParamsFinite(params, config, what);
+  for (const [name, t] of head?.tensors ?? []) assertFinite(t.data, name, what);
   const prefix = head === undefined ? '' : PREFIX;
   const list = [...paramShapes(config).map(([name]) => [`${prefix}${name}`, params[name]] as const), ...(head?.tensors ?? [])];
   return {
@@ -276,9 +313,7 @@ export function hfFiles(config: GPTConfig, params: Params, head?: HFHead): Recor
  * @throws on parameters that do not match `config` or are not finite.
  */
 export function saveHF(dir: string, config: GPTConfig, params: Params, extra: SaveExtra = {}): void {
-  validateParams(params, config);
-  assertParamsFinite(params, config, `saveHF ${dir}`);
-  const files = { ...hfFiles(config, params), ...(extra.vocabDir ? vocabFiles(extra.vocabDir, 'hf') : {}) };
+  const files = { ...hfFiles(config, params, undefined, `saveHF ${dir}`), ...(extra.vocabDir ? vocabFiles(extra.vocabDir, 'hf') : {}) };
   writeDirAtomic(dir, files);
 }
 

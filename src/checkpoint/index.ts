@@ -13,17 +13,18 @@
  * @module
  */
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { pathOverlap } from '../io/files.ts';
 import { type GPTConfig } from '../config.ts';
 import { type Params } from '../params.ts';
 import { resolveDirAtomic } from '../io/atomic.ts';
 import { type Checkpoint, type CheckpointFormat, type LoadOptions, type SaveExtra, hasVocab } from './common.ts';
-import { HF_CONFIG, HF_WEIGHTS, loadHF, saveHF } from './hf.ts';
-import { loadOriginal, saveOriginal } from './original.ts';
+import { HF_CONFIG, HF_WEIGHTS, inspectHF, loadHF, saveHF } from './hf.ts';
+import { inspectOriginal, loadOriginal, saveOriginal } from './original.ts';
 
 export type { Checkpoint, CheckpointFormat, LoadOptions, SaveExtra } from './common.ts';
-export { loadOriginal, saveOriginal } from './original.ts';
-export { loadHF, saveHF } from './hf.ts';
+export { inspectOriginal, loadOriginal, saveOriginal } from './original.ts';
+export { inspectHF, loadHF, saveHF } from './hf.ts';
 
 /**
  * The layout of checkpoint directory `dir`, recognised by its files:
@@ -66,6 +67,29 @@ export function loadCheckpoint(dir: string, opts: LoadOptions = {}): Checkpoint 
   return Object.freeze({ format, config, params });
 }
 
+/** What the headers of a checkpoint say, after every check that needs no weight. */
+export interface CheckpointHeaders {
+  /** The directory read (differs from the one given only after an interrupted atomic write). */
+  readonly dir: string;
+  readonly format: CheckpointFormat;
+  readonly config: GPTConfig;
+  /** Whether the checkpoint records n_head (the original release does not). */
+  readonly nHeadRecorded: boolean;
+}
+
+/**
+ * Every check {@link loadCheckpoint} makes except reading the numbers: the small files
+ * and the headers of the weight files only, so it answers at once for any size
+ * (`gpt1 info`). The same functions check both (`inspectOriginal`, `inspectHF`), so a
+ * checkpoint accepted here loads, unless a number in it is NaN or ±Infinity.
+ */
+export function inspectCheckpointFiles(dir: string, opts: LoadOptions = {}): CheckpointHeaders {
+  const real = resolveDirAtomic(dir);
+  const format = detectFormat(real);
+  const { config, nHeadRecorded } = format === 'original' ? inspectOriginal(real, opts) : inspectHF(real, opts);
+  return Object.freeze({ dir: real, format, config, nHeadRecorded });
+}
+
 /** Saves a model in layout `format` (atomically). */
 export function saveCheckpoint(dir: string, format: CheckpointFormat, config: GPTConfig, params: Params, extra: SaveExtra = {}): void {
   if (format === 'original') saveOriginal(dir, config, params, extra);
@@ -80,9 +104,12 @@ export function saveCheckpoint(dir: string, format: CheckpointFormat, config: GP
  */
 export function convertCheckpoint(src: string, to: CheckpointFormat, out: string, opts: LoadOptions = {}): Checkpoint {
   if (to !== 'original' && to !== 'hf') throw new Error(`unknown checkpoint format ${String(to)} (original or hf)`);
-  if (resolve(src) === resolve(out)) throw new Error(`${out}: the output directory must differ from the source`);
-  const ckpt = loadCheckpoint(src, opts);
   const real = resolveDirAtomic(src);
+  for (const input of new Set([src, real])) {
+    const how = pathOverlap(out, input);
+    if (how !== undefined) throw new Error(`${out} ${how} ${input}; the output directory must differ from the source`);
+  }
+  const ckpt = loadCheckpoint(src, opts);
   saveCheckpoint(out, to, ckpt.config, ckpt.params, hasVocab(real) ? { vocabDir: real } : {});
   return ckpt;
 }

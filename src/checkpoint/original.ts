@@ -40,15 +40,16 @@
  *
  * @module
  */
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARCHITECTURE_FIELDS, type GPTConfig, architectureOverrides, makeConfig, usesRope } from '../config.ts';
+import { ARCHITECTURE_FIELDS, type GPTConfig, architectureOverrides, makeConfig, usesRope, validateConfig } from '../config.ts';
 import { type Params, blockParamShapes, paramShapes, validateParams } from '../params.ts';
 import { type Tensor, numel, showShape, tensor } from '../tensor.ts';
 import { HOST_LITTLE_ENDIAN, type NpyHeader, encodeNpyHeader, float32LEBytes, readExactly, readNpy, readNpyHeader } from '../io/npy.ts';
 import { type FileContent, writeDirAtomic } from '../io/atomic.ts';
 import { firstNonFinite } from '../io/safetensors.ts';
-import { type LoadOptions, type SaveExtra, assertParamsFinite, chooseNHead, configFrom, readJson, vocabFiles } from './common.ts';
+import { type LoadOptions, type SaveExtra, assertParamsFinite, chooseNHead, configFrom, preview, readJson, vocabFiles } from './common.ts';
+import { openRegularFile } from '../io/files.ts';
 
 /** Number of shards of the release, hard-coded in `train.py` (`range(10)`). */
 export const N_SHARDS = 10;
@@ -101,7 +102,7 @@ function parseShapes(json: unknown, where: string): number[][] {
   if (!Array.isArray(json)) throw new Error(`${where}: expected a list of shapes`);
   json.forEach((s, i) => {
     if (!Array.isArray(s) || !s.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new Error(`${where}: shape ${i} is not a list of non-negative integers: ${JSON.stringify(s)}`);
+      throw new Error(`${where}: shape ${i} is not a list of non-negative integers: ${preview(s)}`);
     }
   });
   return json as number[][];
@@ -197,7 +198,7 @@ function readExtras(dir: string): Partial<GPTConfig> {
   for (const [key, value] of Object.entries(json)) {
     if (!(EXTRA_FIELDS as readonly string[]).includes(key)) throw new Error(`${path}: unknown field ${key} (known: ${EXTRA_FIELDS.join(', ')})`);
     const kind = STRING_FIELDS.includes(key) ? 'string' : 'number';
-    if (typeof value !== kind) throw new Error(`${path}: ${key} must be a ${kind}, got ${JSON.stringify(value)}`);
+    if (typeof value !== kind) throw new Error(`${path}: ${key} must be a ${kind}, got ${preview(value)}`);
   }
   return json as Partial<GPTConfig>;
 }
@@ -205,24 +206,41 @@ function readExtras(dir: string): Partial<GPTConfig> {
 /** The name of shard `k`. */
 export const shardName = (k: number): string => `params_${k}.npy`;
 
+/** One shard as its header describes it, and where its numbers go in the flat vector. */
+export interface OriginalShard {
+  readonly path: string;
+  readonly header: NpyHeader;
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** What the small files and the shard headers of an original-layout checkpoint say, checked. */
+export interface OriginalPlan {
+  readonly config: GPTConfig;
+  readonly layout: readonly OriginalArray[];
+  readonly shards: readonly OriginalShard[];
+  /** Numbers in the flat vector. */
+  readonly total: number;
+  /** Whether `gpt1-ts.json` records n_head (the release does not). */
+  readonly nHeadRecorded: boolean;
+}
+
 /**
- * Loads an original-layout checkpoint from `dir`.
- *
- * Checked, each as a one-line error naming the file: `params_shapes.json` is a list of
- * 2 + 12·n_layer shapes consistent with one another; `gpt1-ts.json` (if present) has
- * only known fields; all 10 shards exist (and no 11th), are valid one-dimensional
- * `.npy` arrays of a float type (`f4`; `f2`/`f8` are converted), and together hold
- * exactly the numbers the shapes need; every number is finite.
+ * Every check of {@link loadOriginal} that needs no number of the weights: it reads
+ * `params_shapes.json`, `gpt1-ts.json` and the ten shard headers only. `gpt1 info`
+ * and the loader both go through it, so a checkpoint `info` accepts loads.
+ * @throws a one-line error naming the file (see {@link loadOriginal}).
  */
-export function loadOriginal(dir: string, opts: LoadOptions = {}): { config: GPTConfig; params: Params } {
+export function inspectOriginal(dir: string, opts: LoadOptions = {}): OriginalPlan {
   const shapesPath = join(dir, 'params_shapes.json');
   const shapes = parseShapes(readJson(shapesPath), shapesPath);
-  const config = configFromOriginalShapes(shapes, readExtras(dir), opts, shapesPath);
+  const extras = readExtras(dir);
+  const config = configFromOriginalShapes(shapes, extras, opts, shapesPath);
   const layout = originalLayout(config);
   const total = layout.reduce((s, a) => s + a.size, 0);
 
   // All shard headers first, so a broken checkpoint fails before the big allocation.
-  const shards: { path: string; header: NpyHeader; offset: number; size: number }[] = [];
+  const shards: OriginalShard[] = [];
   let offset = 0;
   for (let k = 0; k < N_SHARDS; k++) {
     const path = join(dir, shardName(k));
@@ -238,16 +256,25 @@ export function loadOriginal(dir: string, opts: LoadOptions = {}): { config: GPT
   if (offset !== total) {
     throw new Error(`${join(dir, 'params_*.npy')}: the shards hold ${offset} numbers in all, ${shapesPath} needs ${total}`);
   }
+  return { config, layout, shards, total, nHeadRecorded: extras.n_head !== undefined };
+}
 
+/**
+ * Loads an original-layout checkpoint from `dir`.
+ *
+ * Checked, each as a one-line error naming the file: `params_shapes.json` is a list of
+ * 2 + 12·n_layer shapes consistent with one another; `gpt1-ts.json` (if present) has
+ * only known fields; all 10 shards exist (and no 11th), are valid one-dimensional
+ * `.npy` arrays of a float type (`f4`; `f2`/`f8` are converted), and together hold
+ * exactly the numbers the shapes need (all of this in {@link inspectOriginal});
+ * every number is finite.
+ */
+export function loadOriginal(dir: string, opts: LoadOptions = {}): { config: GPTConfig; params: Params } {
+  const { config, layout, shards, total } = inspectOriginal(dir, opts);
   const flat = new Float32Array(total);
   for (const s of shards) {
     if (s.header.descr === '<f4' && HOST_LITTLE_ENDIAN) {
-      let fd: number;
-      try {
-        fd = openSync(s.path, 'r');
-      } catch (e) {
-        throw new Error(`${s.path}: cannot open: ${(e as Error).message}`);
-      }
+      const fd = openRegularFile(s.path);
       try {
         readExactly(fd, new Uint8Array(flat.buffer, s.offset * 4, s.size * 4), s.header.dataOffset, s.path);
       } finally {
@@ -262,7 +289,7 @@ export function loadOriginal(dir: string, opts: LoadOptions = {}): { config: GPT
   const i = firstNonFinite(flat);
   if (i >= 0) {
     const a = layout.find((p) => i < p.offset + p.size) as OriginalArray;
-    const s = shards.find((p) => i < p.offset + p.size) as (typeof shards)[number];
+    const s = shards.find((p) => i < p.offset + p.size) as OriginalShard;
     throw new Error(`${s.path}: ${a.name} contains ${flat[i]} at element ${i - a.offset} (flat index ${i})`);
   }
 
@@ -284,9 +311,13 @@ export function encodeExtras(config: GPTConfig): string {
 /**
  * The files of the original layout for a model, as chunks that are views of the
  * parameters (nothing is copied on little-endian hosts).
+ * @throws on an invalid config, parameters that do not match it, or a NaN or ±Infinity
+ *   in them (the loaders would reject the file); `what` names the model in the message.
  */
-export function originalFiles(config: GPTConfig, params: Params): Record<string, FileContent> {
+export function originalFiles(config: GPTConfig, params: Params, what = 'the model to write'): Record<string, FileContent> {
+  validateConfig(config);
   validateParams(params, config);
+  assertParamsFinite(params, config, what);
   const layout = originalLayout(config);
   const total = layout.reduce((s, a) => s + a.size, 0);
   const files: Record<string, FileContent> = { 'params_shapes.json': encodeParamsShapes(config) };
@@ -315,8 +346,6 @@ export function originalFiles(config: GPTConfig, params: Params): Record<string,
  * @throws on parameters that do not match `config` or are not finite.
  */
 export function saveOriginal(dir: string, config: GPTConfig, params: Params, extra: SaveExtra = {}): void {
-  validateParams(params, config);
-  assertParamsFinite(params, config, `saveOriginal ${dir}`);
-  const files = { ...originalFiles(config, params), ...(extra.vocabDir ? vocabFiles(extra.vocabDir, 'original') : {}) };
+  const files = { ...originalFiles(config, params, `saveOriginal ${dir}`), ...(extra.vocabDir ? vocabFiles(extra.vocabDir, 'original') : {}) };
   writeDirAtomic(dir, files);
 }

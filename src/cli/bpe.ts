@@ -13,13 +13,14 @@
  *
  * @module
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { readRegularText } from '../io/files.ts';
 import { join } from 'node:path';
 import type { Command } from './main.ts';
 import { type ParsedFlags, UsageError } from './args.ts';
 import { encoderJson, learnBpe, mergesText } from '../tokenizer/learn.ts';
 import { loadEncoder, originalVocabNames } from '../tokenizer/encoder.ts';
-import { QUIET_FLAG, commas, guardOutDir, megabytes, num, progress, str } from './common.ts';
+import { QUIET_FLAG, commas, guardOutApart, guardOutDir, megabytes, num, progress, str } from './common.ts';
 import { writeTreeAtomic } from '../io/atomic.ts';
 
 /** The files of `--data`: the file itself, or every non-hidden file under the directory, sorted by path. */
@@ -51,9 +52,9 @@ export function* corpusLines(files: readonly string[]): Generator<string> {
   for (const f of files) {
     let text: string;
     try {
-      text = readFileSync(f, 'utf8');
+      text = readRegularText(f);
     } catch (e) {
-      throw new Error(`${f}: cannot read: ${(e as Error).message}`);
+      throw new Error((e as Error).message.startsWith(f) ? (e as Error).message : `${f}: cannot read: ${(e as Error).message}`);
     }
     for (const line of text.split('\n')) if (line.trim() !== '') yield line;
   }
@@ -66,6 +67,7 @@ async function learn(flags: ParsedFlags): Promise<number> {
   const minFrequency = num(flags, 'min-frequency') as number;
   if (merges < 0) throw new UsageError(`gpt1 bpe learn: --merges must be ≥ 0, got ${merges}`);
   if (minFrequency < 1) throw new UsageError(`gpt1 bpe learn: --min-frequency must be ≥ 1, got ${minFrequency}`);
+  guardOutApart('bpe learn', out, [['--data', data]]);
   guardOutDir('bpe learn', out, Boolean(flags.force), 'merges.txt');
   const p = progress(Boolean(flags.quiet));
   const files = dataFiles(data);

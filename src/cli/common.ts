@@ -10,13 +10,15 @@
  * @module
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { pathOverlap } from '../io/files.ts';
 import { type FlagSpec, type ParsedFlags, UsageError } from './args.ts';
 import { type GPTConfig } from '../config.ts';
 import { type Checkpoint, type CheckpointFormat, detectFormat, loadCheckpoint } from '../checkpoint/index.ts';
 import { hasVocab } from '../checkpoint/common.ts';
 import { resolveDirAtomic } from '../io/atomic.ts';
 import { BACKENDS } from '../kernels/backend.ts';
+import { MAX_SEED, isSeed } from '../random.ts';
 import { DEFAULT_VOCAB_DIR, type GptTextEncoder, bpe, decode, loadEncoder, pretokenize } from '../tokenizer/encoder.ts';
 
 // ---------------------------------------------------------------------------------
@@ -130,6 +132,12 @@ export function locateCheckpoint(dir: string): { dir: string; format: Checkpoint
   return { dir: real, format: detectFormat(real) };
 }
 
+/** The directory a checkpoint is read from (see {@link locateCheckpoint}), or undefined when there is none. */
+export function locateCheckpointIfAny(dir: string): string | undefined {
+  const real = resolveDirAtomic(dir);
+  return real === dir ? undefined : real;
+}
+
 /** A loaded model and where it came from. */
 export interface LoadedModel extends Checkpoint {
   /** The directory given on the command line. */
@@ -138,12 +146,25 @@ export interface LoadedModel extends Checkpoint {
   readonly dir: string;
 }
 
+/** `--seed`, checked: an integer in [0, 2³²) (a UsageError, exit 2, otherwise), or undefined when not given. */
+export function seedFlag(flags: ParsedFlags, cmd: string): number | undefined {
+  const seed = num(flags, 'seed');
+  if (seed !== undefined && !isSeed(seed)) throw new UsageError(`gpt1 ${cmd}: --seed must be an integer in [0, ${MAX_SEED}], got ${seed}`);
+  return seed;
+}
+
+/** `--n-head`, checked (≥ 1; a UsageError, exit 2, otherwise), or undefined when not given. */
+export function nHeadFlag(cmd: string, flags: ParsedFlags): number | undefined {
+  const nHead = num(flags, 'n-head');
+  if (nHead !== undefined && !(Number.isInteger(nHead) && nHead >= 1)) throw new UsageError(`gpt1 ${cmd}: --n-head must be a positive integer, got ${nHead}`);
+  return nHead;
+}
+
 /** Loads `--checkpoint` (with `--n-head`), with a progress line. */
 export async function loadModel(cmd: string, flags: ParsedFlags, p: Progress): Promise<LoadedModel> {
   const path = str(flags, 'checkpoint') as string;
+  const nHead = nHeadFlag(cmd, flags);
   const { dir, format } = locateCheckpoint(path);
-  const nHead = num(flags, 'n-head');
-  if (nHead !== undefined && nHead < 1) throw new UsageError(`gpt1 ${cmd}: --n-head must be ≥ 1, got ${nHead}`);
   const ckpt = await p.task(`loading ${path} (${format}, ${megabytes(dirBytes(dir))})`, () => loadCheckpoint(path, nHead === undefined ? {} : { n_head: nHead }));
   return { ...ckpt, path, dir };
 }
@@ -177,7 +198,7 @@ export function vocabLocation(v: VocabLookup & { found: true }): string {
  * `bundledAlways`), else none.
  */
 export function findVocab(vocabFlag: string | undefined, ckptDir: string, config: GPTConfig | undefined, bundledAlways = false): VocabLookup {
-  if (vocabFlag !== undefined) return { found: true, enc: loadEncoder(vocabFlag), source: 'flag', dir: vocabFlag };
+  if (vocabFlag !== undefined) return { found: true, enc: loadEncoder(resolveDirAtomic(vocabFlag)), source: 'flag', dir: vocabFlag };
   if (hasVocab(ckptDir)) return { found: true, enc: loadEncoder(ckptDir), source: 'checkpoint', dir: ckptDir };
   if (bundledAlways || config?.n_vocab === RELEASE_N_VOCAB) {
     if (existsSync(DEFAULT_VOCAB_DIR)) return { found: true, enc: loadEncoder(DEFAULT_VOCAB_DIR), source: 'bundled', dir: DEFAULT_VOCAB_DIR };
@@ -294,12 +315,49 @@ export function isFreshDir(dir: string): boolean {
 }
 
 /**
+ * Refuses an `--out` that is, contains or lies inside one of the command's inputs
+ * (`[flag, path]` pairs; undefined paths are skipped): writing it would replace or
+ * delete the input, even with `--force`. Paths are compared after resolving symbolic
+ * links (see `pathOverlap` in `io/files.ts`).
+ * @throws a UsageError (exit 2) naming both.
+ */
+export function guardOutApart(cmd: string, out: string, inputs: readonly (readonly [string, string | undefined])[]): void {
+  for (const [flag, path] of inputs) {
+    if (path === undefined) continue;
+    const how = pathOverlap(out, path);
+    if (how !== undefined) throw new UsageError(`gpt1 ${cmd}: --out ${out} ${how} the ${flag} ${path}; it must differ from every input`);
+  }
+}
+
+/**
+ * Refuses an `--out` that cannot be a directory: it, or a parent of it, exists and is
+ * not a directory (`--out FILE`, `--out FILE/sub`). @throws a UsageError (exit 2).
+ */
+export function guardOutPath(cmd: string, out: string): void {
+  let cur = resolve(out);
+  for (;;) {
+    let st;
+    try {
+      st = statSync(cur);
+    } catch {
+      const parent = dirname(cur);
+      if (parent === cur) return;
+      cur = parent;
+      continue;
+    }
+    if (st.isDirectory()) return;
+    throw new UsageError(cur === resolve(out) ? `gpt1 ${cmd}: --out ${out} exists and is not a directory` : `gpt1 ${cmd}: --out ${out}: ${cur} is not a directory`);
+  }
+}
+
+/**
  * Refuses to replace an existing non-empty `--out` directory (the whole directory
  * is swapped out, so anything else in it would be deleted) unless `--force`, or it
  * holds `marker` (a previous output of the same command).
  * @throws a UsageError naming the directory.
  */
 export function guardOutDir(cmd: string, out: string, force: boolean, marker?: string): void {
+  guardOutPath(cmd, out);
   if (force || isFreshDir(out)) return;
   if (!statSync(out).isDirectory()) throw new UsageError(`gpt1 ${cmd}: --out ${out} exists and is not a directory`);
   if (marker !== undefined && existsSync(join(out, marker))) return;

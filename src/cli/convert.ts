@@ -11,13 +11,13 @@
  *
  * @module
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from './main.ts';
-import { type ParsedFlags, UsageError } from './args.ts';
+import type { ParsedFlags } from './args.ts';
 import { type CheckpointFormat, convertCheckpoint, loadCheckpoint } from '../checkpoint/index.ts';
 import { type Params, countParams, paramShapes } from '../params.ts';
-import { CHECKPOINT_FLAG, N_HEAD_FLAG, QUIET_FLAG, commas, guardOutDir, locateCheckpoint, num, progress, str } from './common.ts';
+import { CHECKPOINT_FLAG, N_HEAD_FLAG, QUIET_FLAG, commas, guardOutApart, guardOutDir, locateCheckpoint, locateCheckpointIfAny, nHeadFlag, progress, str } from './common.ts';
 
 /**
  * The first parameter whose bits differ between `a` and `b` (same config), or
@@ -41,19 +41,28 @@ async function run(flags: ParsedFlags): Promise<number> {
   const to = str(flags, 'to') as CheckpointFormat;
   const out = str(flags, 'out') as string;
   const p = progress(Boolean(flags.quiet));
-  const nHead = num(flags, 'n-head');
+  const nHead = nHeadFlag('convert', flags);
   const opts = nHead === undefined ? {} : { n_head: nHead };
-  const { dir, format } = locateCheckpoint(src);
-  if (resolve(dir) === resolve(out) || resolve(src) === resolve(out)) throw new UsageError(`gpt1 convert: --out must differ from --checkpoint (${out})`);
+  guardOutApart('convert', out, [['--checkpoint', src], ['--checkpoint', locateCheckpointIfAny(src)]]);
+  const { format } = locateCheckpoint(src);
   guardOutDir('convert', out, Boolean(flags.force));
   mkdirSync(dirname(resolve(out)), { recursive: true });
   const ckpt = await p.task(`converting ${src} (${format}) to ${to} in ${out}`, () => convertCheckpoint(src, to, out, opts));
   const names = paramShapes(ckpt.config).map(([n]) => n);
   let checked = '';
   if (!flags['no-check']) {
-    const back = await p.task(`reloading ${out} to compare`, () => loadCheckpoint(out, opts));
-    const diff = firstBitDifference(ckpt.params, back.params, names);
-    if (diff !== undefined) throw new Error(`the written checkpoint differs from the source: ${diff}`);
+    // A written checkpoint that does not load back bit for bit is removed: output complete or absent.
+    let diff: string | undefined;
+    try {
+      const back = await p.task(`reloading ${out} to compare`, () => loadCheckpoint(out, opts));
+      diff = firstBitDifference(ckpt.params, back.params, names);
+    } catch (e) {
+      diff = (e as Error).message.split('\n')[0];
+    }
+    if (diff !== undefined) {
+      rmSync(out, { recursive: true, force: true });
+      throw new Error(`the written checkpoint ${out} did not reload bit for bit (${diff}); it was removed`);
+    }
     checked = '; reloaded: every tensor bit-identical';
   }
   console.log(`wrote ${out} (${to}) from ${src} (${format}): ${commas(countParams(ckpt.config))} parameters in ${names.length} tensors${checked}`);

@@ -34,10 +34,11 @@ import { lmLoss } from '../model/objectives.ts';
 import { type Params, paramShapes } from '../params.ts';
 import { type Tensor, tensor } from '../tensor.ts';
 import { encodeNpyChunks } from '../io/npy.ts';
+import { assertFinite } from '../io/safetensors.ts';
 import { type FileContent, writeTreeAtomic } from '../io/atomic.ts';
 import { heatmap } from '../report/svg.ts';
 import {
-  MODEL_FLAGS, type VocabLookup, applyBackendFlag, encodeText, findVocab, guardOutDir, loadModel, num, parseIds, progress, requireVocab, str, tokenLabels,
+  MODEL_FLAGS, type VocabLookup, applyBackendFlag, encodeText, findVocab, guardOutApart, guardOutDir, loadModel, locateCheckpointIfAny, num, parseIds, progress, requireVocab, str, tokenLabels,
 } from './common.ts';
 
 /** The marker file of a dump directory (an existing dump may be replaced without --force). */
@@ -108,6 +109,12 @@ export function dumpFiles(config: GPTConfig, r: DumpResult, meta: Record<string,
     });
   }
   files[DUMP_MARKER] = `${JSON.stringify({ ...meta, lm_loss: r.lmLoss, shapes }, null, 2)}\n`;
+  // A dump with NaN or ±Infinity would be read back as garbage: refuse to write it.
+  const tensors: [string, Tensor][] = [['logits.npy', logits], ['hidden_states.npy', hidden], ['attentions.npy', attentions]];
+  if (r.grads) for (const [name] of paramShapes(config)) tensors.push([`grads/${name}.npy`, r.grads[name]]);
+  for (const b of r.intermediates ?? []) for (const name of INTERMEDIATE_NAMES) tensors.push([`intermediates/${name}.npy`, b[name]]);
+  for (const [name, t] of tensors) assertFinite(t.data, name, 'the dump');
+  if (r.lmLoss !== null && !Number.isFinite(r.lmLoss)) throw new Error(`the dump: lm_loss is ${r.lmLoss}`);
   return files;
 }
 
@@ -150,6 +157,8 @@ async function run(flags: ParsedFlags): Promise<number> {
   const idsGiven = idsFlag === undefined ? undefined : parseIds('dump', idsFlag);
   const layer = num(flags, 'layer') as number;
   const head = num(flags, 'head') as number;
+  const ckptPath = str(flags, 'checkpoint') as string;
+  guardOutApart('dump', out, [['--checkpoint', ckptPath], ['--checkpoint', locateCheckpointIfAny(ckptPath)], ['--vocab', str(flags, 'vocab')]]);
   guardOutDir('dump', out, Boolean(flags.force), DUMP_MARKER);
   const p = progress(Boolean(flags.quiet));
 

@@ -18,7 +18,7 @@ import { type GenerateOptions, endsWithStop, generateTokens } from '../generate.
 import { validateIds } from '../model/embedding.ts';
 import type { GptTextEncoder } from '../tokenizer/encoder.ts';
 import { decode } from '../tokenizer/encoder.ts';
-import { MODEL_FLAGS, type VocabLookup, applyBackendFlag, encodeText, findVocab, loadModel, num, parseIds, progress, requireVocab, seconds, str, streamDecoder } from './common.ts';
+import { MODEL_FLAGS, type VocabLookup, applyBackendFlag, encodeText, findVocab, loadModel, num, parseIds, progress, requireVocab, seconds, seedFlag, str, streamDecoder } from './common.ts';
 
 /** Why a sequence ended (as in OpenAI's and Hugging Face's APIs): its length limit, a stop sequence or string, or a full context. */
 export type FinishReason = 'length' | 'stop' | 'context';
@@ -74,7 +74,7 @@ async function run(flags: ParsedFlags): Promise<number> {
   const topP = num(flags, 'top-p') as number;
   const penalty = num(flags, 'repetition-penalty') as number;
   const nSeq = num(flags, 'num-return-sequences') as number;
-  const seed = num(flags, 'seed') as number;
+  const seed = seedFlag(flags, 'generate') as number;
   const json = Boolean(flags.json);
   if (flags.greedy && flags['do-sample']) throw new UsageError('gpt1 generate: --greedy and --do-sample contradict each other');
   const greedy = Boolean(flags.greedy);

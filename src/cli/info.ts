@@ -10,21 +10,16 @@
  *
  * @module
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from './main.ts';
 import type { ParsedFlags } from './args.ts';
 import { type GPTConfig, GPT1, architectureOverrides, nTokenRows } from '../config.ts';
 import { type Probe, backend, describeBackend, surveyBackends } from '../kernels/backend.ts';
 import { countParams, paramShapes } from '../params.ts';
 import { showShape } from '../tensor.ts';
-import { type CheckpointFormat } from '../checkpoint/index.ts';
-import { readJson } from '../checkpoint/common.ts';
-import { EXTRAS_FILE, N_SHARDS, configFromOriginalShapes, shardName } from '../checkpoint/original.ts';
-import { HF_CONFIG, HF_WEIGHTS, configFromHF, hfShapes } from '../checkpoint/hf.ts';
-import { readNpyHeader } from '../io/npy.ts';
-import { readSafetensorsHeader } from '../io/safetensors.ts';
-import { CHECKPOINT_FLAG, N_HEAD_FLAG, VOCAB_FLAG, type VocabLookup, commas, describeVocab, dirBytes, findVocab, locateCheckpoint, megabytes, num, str } from './common.ts';
+import { type CheckpointFormat, inspectCheckpointFiles } from '../checkpoint/index.ts';
+import { N_SHARDS } from '../checkpoint/original.ts';
+import { HF_CONFIG, HF_WEIGHTS } from '../checkpoint/hf.ts';
+import { CHECKPOINT_FLAG, N_HEAD_FLAG, VOCAB_FLAG, type VocabLookup, commas, describeVocab, dirBytes, findVocab, megabytes, nHeadFlag, str } from './common.ts';
 
 /** What the headers of a checkpoint say. */
 export interface CheckpointInfo {
@@ -39,56 +34,14 @@ export interface CheckpointInfo {
   readonly bytes: number;
 }
 
-const PREFIX = 'transformer.';
-
 /**
- * Reads the config of a checkpoint from its headers and checks that the weight files
- * hold the numbers it needs (shard sizes; tensor names and shapes). The numbers
- * themselves are not read. @throws a one-line error naming the file.
+ * Reads the config of a checkpoint from its headers and checks everything the loader
+ * checks except the numbers themselves (`inspectCheckpointFiles`: the same functions
+ * as `loadCheckpoint`, so what `info` accepts, every loading command accepts).
+ * @throws a one-line error naming the file.
  */
 export function inspectCheckpoint(path: string, nHead?: number): CheckpointInfo {
-  const { dir, format } = locateCheckpoint(path);
-  const opts = nHead === undefined ? {} : { n_head: nHead };
-  let config: GPTConfig;
-  let nHeadRecorded: boolean;
-  if (format === 'original') {
-    const shapesPath = join(dir, 'params_shapes.json');
-    const shapes = readJson(shapesPath);
-    if (!Array.isArray(shapes) || !shapes.every((s) => Array.isArray(s) && s.every((d) => Number.isSafeInteger(d) && d >= 0))) {
-      throw new Error(`${shapesPath}: expected a list of shapes (lists of non-negative integers)`);
-    }
-    const extrasPath = join(dir, EXTRAS_FILE);
-    const extras = existsSync(extrasPath) ? readJson(extrasPath) : {};
-    if (typeof extras !== 'object' || extras === null || Array.isArray(extras)) throw new Error(`${extrasPath}: expected a JSON object`);
-    nHeadRecorded = typeof (extras as Partial<GPTConfig>).n_head === 'number';
-    config = configFromOriginalShapes(shapes as number[][], extras as Partial<GPTConfig>, opts, shapesPath);
-    let total = 0;
-    for (let k = 0; k < N_SHARDS; k++) {
-      const shard = join(dir, shardName(k));
-      if (!existsSync(shard)) throw new Error(`${shard}: missing shard ${k} of ${N_SHARDS}`);
-      const h = readNpyHeader(shard);
-      if (h.shape.length !== 1) throw new Error(`${shard}: shard has shape ${showShape(h.shape)}, expected a one-dimensional array`);
-      total += h.shape[0];
-    }
-    if (total !== countParams(config)) throw new Error(`${join(dir, 'params_*.npy')}: the shards hold ${total} numbers in all, ${shapesPath} needs ${countParams(config)}`);
-  } else {
-    const configPath = join(dir, HF_CONFIG);
-    const weights = join(dir, HF_WEIGHTS);
-    const json = readJson(configPath);
-    const header = readSafetensorsHeader(weights);
-    const byName = new Map(header.entries.map((e) => [e.name.startsWith(PREFIX) ? e.name.slice(PREFIX.length) : e.name, e]));
-    const shape = (name: string): readonly number[] => {
-      const e = byName.get(name);
-      if (e === undefined) throw new Error(`${weights}: missing tensor ${name}`);
-      return e.shape;
-    };
-    nHeadRecorded = typeof (json as Record<string, unknown>)?.n_head === 'number';
-    config = configFromHF(json, hfShapes((name) => byName.get(name)?.shape, json, weights), opts, configPath);
-    for (const [name, want] of paramShapes(config)) {
-      const got = shape(name);
-      if (got.length !== want.length || got.some((d, i) => d !== want[i])) throw new Error(`${weights}: tensor ${name} has shape ${showShape(got)}, expected ${showShape(want)}`);
-    }
-  }
+  const { dir, format, config, nHeadRecorded } = inspectCheckpointFiles(path, nHead === undefined ? {} : { n_head: nHead });
   return { dir, format, config, nHeadRecorded, nHeadGiven: nHead !== undefined, bytes: dirBytes(dir) };
 }
 
@@ -155,13 +108,15 @@ export function infoLines(info: CheckpointInfo, vocab: VocabLookup): string[] {
 }
 
 async function run(flags: ParsedFlags): Promise<number> {
-  const backends = await backendLines();
   if (str(flags, 'checkpoint') === undefined) {
+    const backends = await backendLines();
     console.log(flags.json ? JSON.stringify({ backend: backends.json }, null, 2) : backends.lines.join('\n'));
     return 0;
   }
-  const nHead = num(flags, 'n-head');
+  const nHead = nHeadFlag('info', flags);
+  // the checkpoint first: a bad one is one line, before any backend is started (Dawn may print on stderr)
   const info = inspectCheckpoint(str(flags, 'checkpoint') as string, nHead);
+  const backends = await backendLines();
   let vocab: VocabLookup;
   try {
     vocab = findVocab(str(flags, 'vocab'), info.dir, info.config);

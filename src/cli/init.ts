@@ -27,7 +27,7 @@ import { countParams, initParamsWith } from '../params.ts';
 import { rng } from '../random.ts';
 import { DEFAULT_VOCAB_DIR, loadEncoder } from '../tokenizer/encoder.ts';
 import { learnBpe, writeVocab } from '../tokenizer/learn.ts';
-import { QUIET_FLAG, RELEASE_N_VOCAB, commas, guardOutDir, num, progress, str } from './common.ts';
+import { QUIET_FLAG, RELEASE_N_VOCAB, commas, guardOutApart, guardOutDir, num, progress, seedFlag, str } from './common.ts';
 import { ARCHITECTURE_FLAGS, applyArchitectureFlags } from './architecture.ts';
 
 /** The size flags and the config field each sets. */
@@ -110,11 +110,13 @@ export function initConfig(flags: ParsedFlags, vocab: VocabChoice): GPTConfig {
 async function run(flags: ParsedFlags): Promise<number> {
   const out = str(flags, 'out') as string;
   const layout = str(flags, 'layout') as CheckpointFormat;
-  const seed = num(flags, 'seed') as number;
+  const seed = seedFlag(flags, 'init') as number;
   for (const f of ['std', 'embd-std', 'bias-std', 'ln-gain-spread']) {
     const v = num(flags, f);
     if (v !== undefined && !(v >= 0 && Number.isFinite(v))) throw new UsageError(`gpt1 init: --${f} must be a finite number ≥ 0, got ${v}`);
   }
+  const vocabFlag = str(flags, 'vocab');
+  guardOutApart('init', out, [['--vocab', vocabFlag === 'gpt1' ? undefined : vocabFlag], ['--learn-vocab', str(flags, 'learn-vocab')]]);
   guardOutDir('init', out, Boolean(flags.force));
   const p = progress(Boolean(flags.quiet));
   const scratch: { dir?: string } = {};

@@ -55,6 +55,23 @@ function usage(): string {
   ].join('\n');
 }
 
+/**
+ * Ends the process quietly, with status 0, when the reader of stdout or stderr goes
+ * away (`gpt1 generate … | head -c 1`, `gpt1 info … | head -3`): the write fails with
+ * EPIPE, which Node reports as an 'error' event that would otherwise crash with a stack
+ * trace. Installed once, by `bin/gpt1.mjs`, for every command. Nothing is lost: every
+ * file a command writes is written atomically, so stopping between two writes leaves
+ * each complete or absent. Any other stream error is still thrown.
+ */
+export function exitQuietlyOnClosedPipe(streams: readonly NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
+  }
+}
+
 /** Runs `gpt1 argv…` and resolves to the process exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
   let [name, ...rest] = argv;

@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from './main.ts';
 import { type ParsedFlags, UsageError } from './args.ts';
-import { BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, findVocab, num, requireVocab, str } from './common.ts';
+import { BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, findVocab, guardOutApart, guardOutPath, num, requireVocab, seedFlag, str } from './common.ts';
 import { ARCHITECTURE_FLAGS, applyArchitectureFlags } from './architecture.ts';
 import { type GPTConfig, PRESETS, makeConfig } from '../config.ts';
 import { loadCheckpoint } from '../checkpoint/index.ts';
@@ -39,6 +39,9 @@ export const runPaths = (out: string): { checkpoint: string; metrics: string; vo
   vocab: join(out, 'vocab'),
 });
 
+/** Largest `--batch` of pre-training: the windows of one update are held in memory at once. */
+const MAX_BATCH = 65536;
+
 function positiveInt(flags: ParsedFlags, name: string, cmd: string): number | undefined {
   const v = num(flags, name);
   if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new UsageError(`gpt1 ${cmd}: --${name} must be a positive integer, got ${v}`);
@@ -57,15 +60,13 @@ export function optimizerFlags(flags: ParsedFlags, cmd: string): {
 } {
   const warmup = num(flags, 'warmup');
   if (warmup !== undefined && !(warmup > 0 && warmup <= 1)) throw new UsageError(`gpt1 ${cmd}: --warmup is a fraction of the updates in (0, 1], got ${warmup}`);
-  const seed = num(flags, 'seed');
-  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0)) throw new UsageError(`gpt1 ${cmd}: --seed must be a non-negative integer, got ${seed}`);
   return {
     lr: nonNegative(flags, 'lr', cmd),
     schedule: str(flags, 'schedule') as ScheduleName | undefined,
     warmup,
     l2: nonNegative(flags, 'l2', cmd),
-    maxGradNorm: num(flags, 'max-grad-norm'),
-    seed,
+    maxGradNorm: nonNegative(flags, 'max-grad-norm', cmd),
+    seed: seedFlag(flags, cmd),
   };
 }
 
@@ -114,9 +115,12 @@ export const command: Command = {
     const paths = runPaths(out);
     const quiet = flags.quiet === true;
     const say = (s: string): void => void (quiet || process.stderr.write(`${s}\n`));
+    guardOutPath('pretrain', out);
+    guardOutApart('pretrain', out, [['--data', str(flags, 'data')], ['--from', str(flags, 'from')], ['--vocab', str(flags, 'vocab')]]);
     const opt = optimizerFlags(flags, 'pretrain');
     const stepsFlag = positiveInt(flags, 'steps', 'pretrain');
     const batchFlag = positiveInt(flags, 'batch', 'pretrain');
+    if (batchFlag !== undefined && batchFlag > MAX_BATCH) throw new UsageError(`gpt1 pretrain: --batch ${batchFlag} is more than the largest supported ${MAX_BATCH} sequences per update`);
     const ctxFlag = positiveInt(flags, 'ctx', 'pretrain');
     const saveEvery = nonNegative(flags, 'save-every', 'pretrain') ?? 100;
     const stopAfter = positiveInt(flags, 'stop-after', 'pretrain');

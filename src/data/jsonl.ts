@@ -17,6 +17,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClassificationExample, DemoData, MultipleChoiceExample } from './demo-data.ts';
 
+/**
+ * A line end of a text file: `\r\n` (Windows), `\n` (Unix) or a lone `\r` (old Mac
+ * OS). JSON text cannot hold a raw CR or LF inside a string, so splitting a JSONL file
+ * on any of them never cuts a record.
+ */
+export const LINE_END = /\r\n|\r|\n/;
+
 /** An example of either format. */
 export type Example = ClassificationExample | MultipleChoiceExample;
 
@@ -47,7 +54,7 @@ export function toJsonl(examples: readonly Example[]): string {
 export function parseJsonl(text: string): Example[] {
   const out: Example[] = [];
   let format: 'classification' | 'multiple-choice' | null = null;
-  text.split('\n').forEach((raw, i) => {
+  text.split(LINE_END).forEach((raw, i) => {
     const line = raw.trim();
     if (line.length === 0) return;
     const where = `line ${i + 1}`;

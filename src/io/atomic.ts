@@ -34,6 +34,35 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, ren
 import { basename, dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
+// ---------------------------------------------------------------------------------
+// Fault injection, for the crash-safety tests (spec/crash.spec.ts) only.
+// ---------------------------------------------------------------------------------
+
+/** Fault points reached so far, by kind (process-wide: the one piece of state of this module, used only under `GPT1_FAULT`). */
+const reached = new Map<string, number>();
+
+/**
+ * A fault point. With `GPT1_FAULT=<kind>:<n>` in the environment, the n-th time the
+ * writers reach a point of that kind, they fail as a crash or a full disk would:
+ *
+ * | kind | where | what happens |
+ * |---|---|---|
+ * | `write` | after a chunk of a file is written (mid-file when the file has several) | `kill -9` of this process |
+ * | `S1`, `S2`, `S3` | right after the rename that enters that state (see the table above) | `kill -9` of this process |
+ * | `full` | instead of writing a chunk | the write fails with ENOSPC, as on a full disk |
+ *
+ * Without `GPT1_FAULT` (always, outside those tests) it does nothing.
+ */
+function fault(kind: 'write' | 'S1' | 'S2' | 'S3' | 'full'): void {
+  const spec = process.env.GPT1_FAULT;
+  if (spec === undefined || !spec.startsWith(`${kind}:`)) return;
+  const n = (reached.get(kind) ?? 0) + 1;
+  reached.set(kind, n);
+  if (n !== Number(spec.slice(kind.length + 1))) return;
+  if (kind === 'full') throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  process.kill(process.pid, 'SIGKILL');
+}
+
 /** What a file may be given as: bytes, UTF-8 text, or byte chunks written one after the other (no concatenation). */
 export type FileContent = Uint8Array | string | readonly Uint8Array[];
 
@@ -60,8 +89,10 @@ function writeNewFile(path: string, content: FileContent): void {
   const fd = openSync(path, 'wx');
   try {
     for (const chunk of chunks) {
+      fault('full');
       let done = 0;
       while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
+      fault('write');
     }
     fsyncSync(fd);
   } finally {
@@ -136,9 +167,11 @@ export function recoverDirAtomic(dir: string): void {
       if (existsSync(old)) rmSync(old, { recursive: true, force: true });
       renameSync(target, old);
       fsyncDir(parent);
+      fault('S2');
     }
     renameSync(fresh, target);
     fsyncDir(parent);
+    fault('S3');
   } else if (!existsSync(target) && isDir(old)) {
     renameSync(old, target); // crashed in S2 with .D.new missing cannot happen, but be safe
     fsyncDir(parent);
@@ -173,6 +206,7 @@ export function writeDirAtomic(dir: string, files: Readonly<Record<string, FileC
     fsyncDir(tmp);
     renameSync(tmp, fresh); // S1: the new version is complete
     fsyncDir(parent);
+    fault('S1');
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw new Error(`${dir}: cannot write: ${(e as Error).message}`);
@@ -181,9 +215,11 @@ export function writeDirAtomic(dir: string, files: Readonly<Record<string, FileC
     if (existsSync(target)) {
       renameSync(target, old); // S2
       fsyncDir(parent);
+      fault('S2');
     }
     renameSync(fresh, target); // S3
     fsyncDir(parent);
+    fault('S3');
     rmSync(old, { recursive: true, force: true }); // S4
     fsyncDir(parent);
   } catch (e) {
@@ -230,6 +266,7 @@ export function writeTreeAtomic(dir: string, files: Readonly<Record<string, File
     for (const d of [...dirs].sort((a, b) => b.length - a.length)) fsyncDir(d);
     renameSync(tmp, join(parent, `.${name}.new`)); // complete: from here on the new version wins
     fsyncDir(parent);
+    fault('S1');
     tmp = '';
   } catch (e) {
     if (tmp !== '') rmSync(tmp, { recursive: true, force: true });

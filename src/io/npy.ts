@@ -28,7 +28,8 @@
  *
  * @module
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
+import { openRegularFile, readRegularFile } from './files.ts';
 import { type Tensor, numel, showShape, tensor } from '../tensor.ts';
 
 /** True on little-endian hosts (all usual ones); big-endian hosts take the slow, byte-swapping paths. */
@@ -41,6 +42,13 @@ const ARRAY_ALIGN = 64;
 const GROWTH_AXIS_MAX_DIGITS = 21;
 /** Longest header we parse (numpy itself refuses more than 10,000 bytes by default). */
 const MAX_HEADER_LEN = 1 << 20;
+/** Deepest nesting of tuples and lists in a header (a shape is one tuple deep). */
+const MAX_HEADER_DEPTH = 16;
+/**
+ * Most numbers in one array this project reads: 2³⁰ (4 GiB as float32, Node's
+ * largest buffer). A header promising more fails before anything is allocated.
+ */
+export const MAX_ELEMENTS = 2 ** 30;
 
 /** The parsed preamble and header dict of a `.npy` file. */
 export interface NpyHeader {
@@ -112,11 +120,12 @@ function parsePyDict(text: string, file: string): Map<string, PyValue> {
     i++;
     return out;
   };
-  const value = (): PyValue => {
+  const value = (depth: number): PyValue => {
     ws();
     const c = text[i];
     if (c === "'" || c === '"') return str();
     if (c === '(' || c === '[') {
+      if (depth >= MAX_HEADER_DEPTH) fail(`tuples nested more than ${MAX_HEADER_DEPTH} deep`);
       const close = c === '(' ? ')' : ']';
       i++;
       const items: PyValue[] = [];
@@ -126,7 +135,7 @@ function parsePyDict(text: string, file: string): Map<string, PyValue> {
           i++;
           return items;
         }
-        items.push(value());
+        items.push(value(depth + 1));
         ws();
         if (text[i] === ',') i++;
         else if (text[i] !== close) fail(`expected ',' or '${close}'`);
@@ -156,7 +165,7 @@ function parsePyDict(text: string, file: string): Map<string, PyValue> {
     if (text[i] !== ':') fail("expected ':'");
     i++;
     if (out.has(key)) fail(`duplicate key '${key}'`);
-    out.set(key, value());
+    out.set(key, value(0));
     ws();
     if (text[i] === ',') i++;
     else if (text[i] !== '}') fail("expected ',' or '}'");
@@ -296,6 +305,7 @@ export function decodeNpyData(data: Uint8Array, header: NpyHeader, file: string)
   const dtype = parseDescr(header.descr);
   if (!dtype) throw new Error(`${file}: unsupported dtype '${header.descr}'`);
   const n = header.dataBytes / dtype.size;
+  if (n > MAX_ELEMENTS) throw new Error(`${file}: shape ${showShape(header.shape)} has ${n} elements, more than the ${MAX_ELEMENTS} this reader accepts`);
   let flat: Float32Array;
   if (dtype.kind === 'f' && dtype.size === 4 && dtype.little && HOST_LITTLE_ENDIAN && data.byteOffset % 4 === 0) {
     flat = new Float32Array(data.buffer, data.byteOffset, n);
@@ -332,13 +342,7 @@ export function decodeNpy(bytes: Uint8Array, file: string): NpyArray {
 
 /** Reads and decodes a `.npy` file. */
 export function readNpy(path: string): NpyArray {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new Error(`${path}: cannot read: ${(e as Error).message}`);
-  }
-  return decodeNpy(bytes, path);
+  return decodeNpy(readRegularFile(path), path);
 }
 
 /**
@@ -364,12 +368,7 @@ export function readExactly(fd: number, into: Uint8Array, position: number, path
  * before reading the data of many files into it.
  */
 export function readNpyHeader(path: string): NpyHeader {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw new Error(`${path}: cannot open: ${(e as Error).message}`);
-  }
+  const fd = openRegularFile(path);
   try {
     const size = fstatSync(fd).size;
     const first = new Uint8Array(Math.min(12, size));

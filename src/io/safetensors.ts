@@ -24,9 +24,10 @@
  *
  * @module
  */
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync, fstatSync } from 'node:fs';
+import { openRegularFile } from './files.ts';
 import { type Tensor, numel, showShape, tensor } from '../tensor.ts';
-import { HOST_LITTLE_ENDIAN, float16ToNumber, float32LEBytes, readExactly } from './npy.ts';
+import { HOST_LITTLE_ENDIAN, MAX_ELEMENTS, float16ToNumber, float32LEBytes, readExactly } from './npy.ts';
 
 /** Bytes per element of every safetensors dtype. */
 const ITEMSIZE: Readonly<Record<string, number>> = Object.freeze({
@@ -148,7 +149,9 @@ export function parseSafetensorsHeader(bytes: Uint8Array, file: string, fileSize
       throw new Error(`${what}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}`);
     }
     const [begin, end] = offsets as [number, number];
-    const need = numel(shape) * ITEMSIZE[dtype];
+    const count = numel(shape);
+    if (count > MAX_ELEMENTS) throw new Error(`${what}: shape ${showShape(shape)} has ${count} elements, more than the ${MAX_ELEMENTS} this reader accepts`);
+    const need = count * ITEMSIZE[dtype];
     if (end - begin !== need) {
       throw new Error(`${what}: data_offsets [${begin}, ${end}] hold ${end - begin} bytes but shape ${showShape(shape)} of ${dtype} needs ${need}`);
     }
@@ -242,13 +245,8 @@ export function decodeSafetensors(bytes: Uint8Array, file: string, opts: ReadOpt
   return Object.freeze({ header, tensors: Object.freeze(tensors), metadata: header.metadata });
 }
 
-function openFile(path: string): number {
-  try {
-    return openSync(path, 'r');
-  } catch (e) {
-    throw new Error(`${path}: cannot open: ${(e as Error).message}`);
-  }
-}
+/** Opens a regular file (never blocks on a FIFO; see `io/files.ts`). */
+const openFile = (path: string): number => openRegularFile(path);
 
 /** Reads and checks only the header of a safetensors file (two small reads). */
 export function readSafetensorsHeader(path: string): SafetensorsHeader {

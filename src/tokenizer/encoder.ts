@@ -7,7 +7,8 @@
  * @module
  */
 
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readRegularText } from '../io/files.ts';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type GptTextEncoder, VOCAB_FILE_NAMES, findVocabNames, textEncoderFromData } from './text-encoder.ts';
@@ -32,12 +33,13 @@ export function loadEncoder(dir: string = DEFAULT_VOCAB_DIR): GptTextEncoder {
     throw new Error(`${dir}: no vocabulary found (expected one of ${expected}; found: ${found})`);
   }
   const [encoderFile, mergesFile] = names.map((f) => join(dir, f));
+  const encoderText = readRegularText(encoderFile);
   let vocab: unknown;
   try {
-    vocab = JSON.parse(readFileSync(encoderFile, 'utf8'));
+    vocab = JSON.parse(encoderText);
   } catch (e) {
     throw new Error(`${encoderFile}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
   }
-  const enc = textEncoderFromData(vocab, readFileSync(mergesFile, 'utf8'), encoderFile, mergesFile);
+  const enc = textEncoderFromData(vocab, readRegularText(mergesFile), encoderFile, mergesFile);
   return Object.freeze({ ...enc, source: dir });
 }

@@ -5,8 +5,32 @@
  * text = self.nlp(text_standardize(ftfy.fix_text(text)))
  * ```
  *
- * This is a port of the parts of ftfy 5 (the version current when GPT-1 was
- * trained, 2018) that can change English text, with ftfy 5's defaults:
+ * This is a port of the parts of **ftfy 5.2.0** (27 November 2017) that can change
+ * English text, with its defaults. Its cost function is 5.0–5.2's (`badness.py`):
+ * `text_cost = len + 2·weird − common`, where `weird` counts the matches of the
+ * class-sequence regex *including* the `lA` pattern (a lowercase letter followed by a
+ * non-ASCII capital) and `common` the common symbols (`COMMON_SYMBOL_RE`). Its fixers
+ * are 5.2's: `ʼ` is uncurled and the digraphs `ŉ Ǳ–ǌ` are split, which 5.0 and 5.1 do
+ * not do (otherwise 5.0–5.2 behave the same).
+ *
+ * Why 5.2: `train.py` imports `ftfy` without a version, and ftfy changed its
+ * scoring three times in 2018 (5.3 in January, 5.4 in June, 5.5 in September), while
+ * GPT-1 was built; the paper and the code do not say which one ran. 5.2 is the last
+ * release before those changes, and the one this port is checked against: run from
+ * its source on 3,000 synthetic mojibake texts, ftfy 5.2.0 and `fixText` agree on
+ * all of them (5.3.0 differs on 25, 5.5.0 on 105; see scripts/ftfy-versions).
+ *
+ * Known differences from ftfy 5.3–5.5 (docs/tokenizer.md lists them with more
+ * examples): 5.3 drops the `lA` pattern and adds `2 × MOJIBAKE_SYMBOL_RE` matches
+ * (`[ÂÃĂ]` + a Latin-1 symbol, `â€`, …) to the cost, so it fixes isolated
+ * single-letter mojibake that 5.2 leaves: `NicolÃ¡s` → `Nicolás` (a test case
+ * added in 5.3); 5.4 and 5.5 go further: `ZoÃ«` → `Zoë`, `HÃ”TEL` → `HÔTEL`,
+ * `aoÃ»t` → `août`. This port keeps all of them as 5.2 does (`HÃ”TEL` → `HÃ"TEL`,
+ * only the quote uncurled), so the token ids of such text differ from a 5.3+ pipeline's.
+ * `fixText(text, '5.3')` uses 5.3.0's cost function instead (an option; the tokenizer
+ * uses 5.2).
+ *
+ * The steps:
  *
  * - `fix_text` splits the text into lines and fixes each line with
  *   `fix_text_segment`, which repeats these steps until nothing changes:
@@ -268,42 +292,68 @@ function charsToClasses(text: string): string {
   return out;
 }
 
-/** ftfy `badness.WEIRDNESS_RE`, over the class string. */
-const WEIRDNESS_RE = new RegExp(
-  [
-    'lA', // lowercase letter followed by a non-ASCII uppercase letter
-    '[^CM]M', // a combining mark on anything but an uncased letter or another mark
-    '[Ll][AaC]', // Latin next to non-Latin
-    '[AaC][Ll]',
-    '[LA]i', // IPA letters next to capitals
-    'i[LA]',
-    '2', // a lone modifier symbol such as ¨
-    'X', // C1 controls
-    'P', // private use
-    '_', // unassigned
-    'M[mN13]', // adjacent characters from two different of these categories
-    'm[MN13]',
-    'N[Mm13]',
-    '1[MmN3]',
-    '3[MmN1]',
-  ].map((g) => `(${g})`).join('|'),
-  'g',
-);
+/**
+ * Which release's cost function `fix_encoding` uses: `'5.2'` (the default, ftfy
+ * 5.0–5.2) or `'5.3'` (ftfy 5.3.0, January 2018: no `lA` pattern, plus twice the
+ * count of `MOJIBAKE_SYMBOL_RE`). The two releases differ only in `badness.py`.
+ */
+export type FtfyScoring = '5.2' | '5.3';
+
+/** The patterns of ftfy `badness.WEIRDNESS_RE` that every 5.x release has. */
+const WEIRD_SEQUENCES = [
+  '[^CM]M', // a combining mark on anything but an uncased letter or another mark
+  '[Ll][AaC]', // Latin next to non-Latin
+  '[AaC][Ll]',
+  '[LA]i', // IPA letters next to capitals
+  'i[LA]',
+  '2', // a lone modifier symbol such as ¨
+  'X', // C1 controls
+  'P', // private use
+  '_', // unassigned
+  'M[mN13]', // adjacent characters from two different of these categories
+  'm[MN13]',
+  'N[Mm13]',
+  '1[MmN3]',
+  '3[MmN1]',
+];
+
+/** ftfy 5.2 `badness.WEIRDNESS_RE`, over the class string: also `lA`, a lowercase letter followed by a non-ASCII capital. */
+const WEIRDNESS_RE = new RegExp(['lA', ...WEIRD_SEQUENCES].map((g) => `(${g})`).join('|'), 'g');
+
+/** ftfy 5.3 `badness.WEIRDNESS_RE`: 5.3 dropped `lA`. */
+const WEIRDNESS_RE_53 = new RegExp(WEIRD_SEQUENCES.map((g) => `(${g})`).join('|'), 'g');
+
+/**
+ * ftfy 5.3 `badness.MOJIBAKE_SYMBOL_RE`: sequences that are common mojibake. `[ÂÃĂ]`
+ * followed by a C1 control or a Latin-1/Windows symbol (mojibake of U+0080–U+00BF in
+ * Latin-1, Windows-1252, ISO-8859-2 or Windows-1250), `[ðđ][Ÿ\x9f]` (of U+10000 to
+ * U+1FFFF), `â€` (of Windows punctuation) and Windows-1251's `вЂ…`.
+ */
+const MOJIBAKE_SYMBOL_RE = /[ÂÃĂ][\x80-\x9f€ƒ†‡ˆ‰Œ˜™œŸ¡¢£¤¥¦§¨ª¬¯°±²³µ¶·¸¹º¼½¾¿ˇ˘˝]|[ðđ][Ÿ\x9f]|â€|вЂ[љћ¦°№™ќ“”]/g;
 
 /** ftfy `badness.COMMON_SYMBOL_RE`: characters that are common on their own. */
 const COMMON_SYMBOL_RE = /[…—–‘“’”¡¿°™®‹›«»\u00a0´×ß\ufeff]/g;
 
-/** ftfy `badness.sequence_weirdness`: 2 × weird sequences − common symbols, on the NFC form. */
-export function sequenceWeirdness(text: string): number {
+/**
+ * ftfy `badness.sequence_weirdness`, on the NFC form: 2 × weird sequences − common
+ * symbols (5.2), or 2 × weird sequences (without `lA`) + 2 × mojibake symbols − common
+ * symbols (5.3).
+ */
+export function sequenceWeirdness(text: string, scoring: FtfyScoring = '5.2'): number {
   const nfc = text.normalize('NFC');
-  const weird = charsToClasses(nfc).match(WEIRDNESS_RE)?.length ?? 0;
   const common = nfc.match(COMMON_SYMBOL_RE)?.length ?? 0;
+  if (scoring === '5.3') {
+    const weird = charsToClasses(nfc).match(WEIRDNESS_RE_53)?.length ?? 0;
+    const mojibake = nfc.match(MOJIBAKE_SYMBOL_RE)?.length ?? 0;
+    return weird * 2 + (mojibake * 2 - common);
+  }
+  const weird = charsToClasses(nfc).match(WEIRDNESS_RE)?.length ?? 0;
   return weird * 2 - common;
 }
 
 /** ftfy `badness.text_cost`: weirdness plus length in code points. */
-export function textCost(text: string): number {
-  return sequenceWeirdness(text) + pyLen(text);
+export function textCost(text: string, scoring: FtfyScoring = '5.2'): number {
+  return sequenceWeirdness(text, scoring) + pyLen(text);
 }
 
 // ---------------------------------------------------------------------------
@@ -354,16 +404,16 @@ function fixOneStep(text: string): [string, number] {
  * @example fixEncoding('Ãºnico') === 'único'
  * @example fixEncoding('This â€” should be an em dash') === 'This — should be an em dash'
  */
-export function fixEncoding(text: string): string {
+export function fixEncoding(text: string, scoring: FtfyScoring = '5.2'): string {
   if (isAscii(text)) return text;
   let best = text;
-  let bestCost = textCost(text);
+  let bestCost = textCost(text, scoring);
   let planCost = 0;
   let current = text;
   for (;;) {
     const [next, stepCost] = fixOneStep(current);
     planCost += stepCost;
-    const cost = textCost(next) + planCost;
+    const cost = textCost(next, scoring) + planCost;
     if (cost < bestCost) {
       best = next;
       bestCost = cost;
@@ -493,6 +543,8 @@ export interface FixSegmentOptions {
   /** `'auto'` decodes HTML entities unless the segment contains both `<` and `>`. */
   readonly fixEntities: 'auto' | boolean;
   readonly fixEncoding: boolean;
+  /** The cost function of `fix_encoding` (default `'5.2'`, see {@link FtfyScoring}). */
+  readonly scoring?: FtfyScoring;
 }
 
 /**
@@ -507,7 +559,7 @@ export function fixTextSegment(segment: string, opts: FixSegmentOptions = { fixE
   for (let round = 0; round < 64; round++) {
     const orig = text;
     text = removeTerminalEscapes(text);
-    if (opts.fixEncoding) text = fixEncoding(text);
+    if (opts.fixEncoding) text = fixEncoding(text, opts.scoring);
     if (entities) text = unescapeHtml(text);
     text = fixLatinLigatures(text);
     text = fixCharacterWidth(text);
@@ -529,10 +581,13 @@ const MAX_DECODE_LENGTH = 1_000_000;
  * (each line keeps its `\n`); once a line contains both `<` and `>` the text is
  * taken to be HTML and entities are left alone from that line on, as in ftfy.
  *
+ * `scoring` selects the cost function of `fix_encoding`: ftfy 5.2's (the default,
+ * what this tokenizer reproduces) or 5.3's (`fixText('NicolÃ¡s', '5.3') === 'Nicolás'`).
+ *
  * @example fixText('â€œquotedâ€\x9d') === '"quoted"'
  * @example fixText('ﬁsh &amp; chips') === 'fish & chips'
  */
-export function fixText(text: string): string {
+export function fixText(text: string, scoring: FtfyScoring = '5.2'): string {
   let fixEntities: 'auto' | false = 'auto';
   const out: string[] = [];
   let pos = 0;
@@ -541,7 +596,7 @@ export function fixText(text: string): string {
     if (textbreak === 0) textbreak = text.length;
     const segment = text.slice(pos, textbreak);
     if (fixEntities === 'auto' && segment.includes('<') && segment.includes('>')) fixEntities = false;
-    out.push(fixTextSegment(segment, { fixEntities, fixEncoding: pyLen(segment) <= MAX_DECODE_LENGTH }));
+    out.push(fixTextSegment(segment, { fixEntities, fixEncoding: pyLen(segment) <= MAX_DECODE_LENGTH, scoring }));
     pos = textbreak;
   }
   return out.join('');

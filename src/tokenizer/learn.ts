@@ -31,7 +31,8 @@
  * @module
  */
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic.ts';
 import { join } from 'node:path';
 import { pairKey } from './bpe.ts';
 import { pretokenize } from './encoder.ts';
@@ -241,10 +242,11 @@ export function encoderJson(encoder: Readonly<Record<string, number>>): string {
 
 /**
  * Writes a vocabulary directory: `encoder.json` and `merges.txt`
- * (first line `#version: 0.2`). `loadEncoder(dir)` reads it back.
+ * (first line `#version: 0.2`). `loadEncoder(dir)` reads it back. Each file is
+ * written atomically (`writeFileAtomic`), so a crash never leaves a partial one.
  */
 export function writeVocab(dir: string, vocab: LearnedVocab): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'encoder.json'), encoderJson(vocab.encoder));
-  writeFileSync(join(dir, 'merges.txt'), mergesText(vocab.merges));
+  writeFileAtomic(join(dir, 'encoder.json'), encoderJson(vocab.encoder));
+  writeFileAtomic(join(dir, 'merges.txt'), mergesText(vocab.merges));
 }

@@ -28,8 +28,6 @@
 export const PY_WS = '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 
 const IS_SPACE = new RegExp(`^[${PY_WS}]$`);
-const LEADING_WS = new RegExp(`^[${PY_WS}]+`);
-const TRAILING_WS = new RegExp(`[${PY_WS}]+$`);
 const WS_RUNS = new RegExp(`[${PY_WS}]+`);
 
 /** Python `ch.isspace()` for a single character. */
@@ -37,9 +35,18 @@ export function isPySpace(ch: string): boolean {
   return IS_SPACE.test(ch);
 }
 
-/** Python `s.strip()`: removes leading and trailing Python whitespace. */
+/**
+ * Python `s.strip()`: removes leading and trailing Python whitespace.
+ *
+ * Linear time: it walks inwards from both ends. (The regex `[\s]+$` would be
+ * quadratic: it starts a match at every space of an inner run and fails at its end.)
+ */
 export function pyStrip(s: string): string {
-  return s.replace(LEADING_WS, '').replace(TRAILING_WS, '');
+  let i = 0;
+  let j = s.length;
+  while (i < j && IS_SPACE.test(s[i])) i++;
+  while (j > i && IS_SPACE.test(s[j - 1])) j--;
+  return i === 0 && j === s.length ? s : s.slice(i, j);
 }
 
 /** Python `s.split()` without arguments: split on runs of whitespace, no empty fields. */

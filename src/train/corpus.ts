@@ -15,8 +15,10 @@
  *
  * @module
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readRegularText } from '../io/files.ts';
 import { join } from 'node:path';
+import { LINE_END } from '../data/jsonl.ts';
 
 /** The pre-training documents at `path` (see the module comment). @throws a one-line error. */
 export function readCorpus(path: string): string[] {
@@ -31,15 +33,15 @@ export function readCorpus(path: string): string[] {
     if (existsSync(jsonl)) return readCorpus(jsonl);
     const files = readdirSync(path).filter((f) => f.endsWith('.txt')).sort();
     if (files.length === 0) throw new Error(`${path}: no pretrain.jsonl and no .txt files`);
-    return files.map((f) => readFileSync(join(path, f), 'utf8'));
+    return files.map((f) => readRegularText(join(path, f)));
   }
-  const text = readFileSync(path, 'utf8');
+  const text = readRegularText(path);
   if (!path.toLowerCase().endsWith('.jsonl')) {
     if (text.trim() === '') throw new Error(`${path}: empty`);
     return [text];
   }
   const docs: string[] = [];
-  text.split('\n').forEach((raw, i) => {
+  text.split(LINE_END).forEach((raw, i) => {
     const line = raw.trim();
     if (line === '') return;
     let obj: unknown;

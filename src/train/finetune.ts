@@ -34,7 +34,7 @@ import { type ClassifierHead, CLF_BIAS, CLF_WEIGHT, addSpecialTokens, initClassi
 import { type Metrics, evaluate } from './evaluate.ts';
 import { batchLossAndGrads } from './objectives.ts';
 import { type AdamState, adamStep, initAdamState } from './optimizer.ts';
-import { type LoopHooks, type OptimizerOptions, type StepInfo, adamHParams, checkResume } from './loop.ts';
+import { type LoopHooks, type OptimizerOptions, type StepInfo, adamHParams, assertTrainingFinite, checkResume } from './loop.ts';
 import { DEFAULT_WARMUP, type ScheduleName } from './schedules.ts';
 import { type TaskInfo, type TrainingSnapshot, fingerprint } from './state.ts';
 import type { Label, LabeledInput } from './task-files.ts';
@@ -161,6 +161,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
 
   const stop = Math.min(total, o.stopAfter ?? total);
   const every = o.checkpointEvery ?? 0;
+  let lastSaved = o.resume ? opt.t : 0;
   const log: StepInfo[] = [];
   const validation: Metrics[] = [];
   let batches: number[][] = [];
@@ -174,6 +175,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     const examples = batches[u % perEpoch].map((i) => o.train[i]);
     const r = await batchLossAndGrads(params, config, head, examples, { lmCoef, regression, dropout: { rng: fork(root, `dropout/${u}`) } });
     const step = adamStep({ ...params, ...head }, { ...r.grads, ...r.headGrads }, opt, hp);
+    assertTrainingFinite(u + 1, r.loss, step.gradNorm, step.params, lastSaved);
     const { [CLF_WEIGHT]: w, [CLF_BIAS]: b, ...model } = step.params;
     params = Object.freeze(model);
     head = Object.freeze({ [CLF_WEIGHT]: w, [CLF_BIAS]: b });
@@ -190,7 +192,10 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
       validation.push(m);
       await o.onEpoch?.(opt.t / perEpoch, m);
     }
-    if (o.onCheckpoint && ((every > 0 && opt.t % every === 0) || opt.t === stop)) await o.onCheckpoint(snapshot());
+    if (o.onCheckpoint && ((every > 0 && opt.t % every === 0) || opt.t === stop)) {
+      await o.onCheckpoint(snapshot());
+      lastSaved = opt.t;
+    }
   }
   return { params, config, head, task, opt, log, validation, snapshot: snapshot() };
 }

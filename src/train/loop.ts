@@ -9,6 +9,8 @@
  *
  * @module
  */
+import { firstNonFinite } from '../io/safetensors.ts';
+import type { Params } from '../params.ts';
 import { type AdamHParams, validateAdamHParams } from './optimizer.ts';
 import type { ScheduleName } from './schedules.ts';
 import type { TrainerState, TrainingSnapshot } from './state.ts';
@@ -88,4 +90,31 @@ export function checkResume(resume: TrainingSnapshot, kind: TrainerState['kind']
     if (s.hparams[k] !== v) throw new Error(`cannot resume: ${k} was ${String(s.hparams[k])}, now ${String(v)}`);
   }
   if (s.data !== data) throw new Error('cannot resume: the training data differ from the checkpoint\'s');
+}
+
+/**
+ * Stops a run that diverged, before the update is logged or saved: the loss, the
+ * global gradient norm (NaN or Infinity as soon as one gradient is) and every updated
+ * parameter must be finite. A checkpoint is written only after this check, so the
+ * last one on disk is always a good one.
+ * @param update the 1-based number of the update just computed
+ * @param lastSaved the update of the last checkpoint written by this run (0 for none)
+ * @throws `training diverged at update U: …` naming what is not finite.
+ */
+export function assertTrainingFinite(update: number, loss: number, gradNorm: number, params: Params, lastSaved: number): void {
+  let what: string | undefined;
+  if (!Number.isFinite(loss)) what = `the loss is ${loss}`;
+  else if (!Number.isFinite(gradNorm)) what = `the gradient norm is ${gradNorm}`;
+  else {
+    for (const [name, p] of Object.entries(params)) {
+      const k = firstNonFinite(p.data);
+      if (k >= 0) {
+        what = `parameter ${name} became ${p.data[k]} at element ${k}`;
+        break;
+      }
+    }
+  }
+  if (what === undefined) return;
+  const kept = lastSaved > 0 ? `the last checkpoint (update ${lastSaved}) is kept` : 'no checkpoint was written by this run';
+  throw new Error(`training diverged at update ${update}: ${what} (gradient norm ${gradNorm}); stopped without saving it, ${kept}; try a lower --lr or --max-grad-norm`);
 }

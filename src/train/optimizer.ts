@@ -78,7 +78,7 @@ export interface AdamHParams {
   readonly l2: number;
   /** Also decay rank-1 parameters (biases, gains) (`--vector_l2`). */
   readonly vectorL2: boolean;
-  /** Clip the global gradient norm to this value; ≤ 0 disables clipping (`--max_grad_norm`). */
+  /** Clip the global gradient norm to this value; 0 disables clipping (`--max_grad_norm`); negative values are refused. */
   readonly maxGradNorm: number;
 }
 
@@ -164,6 +164,7 @@ export function validateAdamHParams(hp: AdamHParams): void {
   check(hp.b2 >= 0 && hp.b2 < 1, `b2 must be in [0, 1), got ${hp.b2}`);
   check(hp.e >= 0, `e must be ≥ 0, got ${hp.e}`);
   check(hp.l2 >= 0, `l2 must be ≥ 0, got ${hp.l2}`);
+  check(hp.maxGradNorm >= 0, `maxGradNorm must be ≥ 0 (0 disables clipping), got ${hp.maxGradNorm}`);
   scheduleByName(hp.schedule);
 }
 

@@ -27,7 +27,7 @@ import type { GPTConfig } from '../config.ts';
 import { batchLmLossAndGrads } from '../model/gpt.ts';
 import type { Params } from '../params.ts';
 import { fork, randint, rng } from '../random.ts';
-import { type LoopHooks, type OptimizerOptions, type StepInfo, adamHParams, checkResume } from './loop.ts';
+import { type LoopHooks, type OptimizerOptions, type StepInfo, adamHParams, assertTrainingFinite, checkResume } from './loop.ts';
 import { type AdamState, adamStep, initAdamState } from './optimizer.ts';
 import type { ScheduleName } from './schedules.ts';
 import { type TrainingSnapshot, fingerprint } from './state.ts';
@@ -121,17 +121,22 @@ export async function pretrain(o: PretrainOptions): Promise<TrainResult> {
   const stop = Math.min(steps, o.stopAfter ?? steps);
   const log: StepInfo[] = [];
   const every = o.checkpointEvery ?? 0;
+  let lastSaved = o.resume ? opt.t : 0;
   for (let u = opt.t; u < stop; u++) {
     const windows = sampleWindows(corpusIds, ctx, batch, seed, u);
     const dropout = useDropout ? { rng: fork(rng(seed), `dropout/${u}`) } : undefined;
     const { loss, grads } = await batchLmLossAndGrads(params, cfg, windows.map((ids) => ({ ids })), dropout);
     const r = adamStep(params, grads, opt, hp);
+    assertTrainingFinite(u + 1, loss, r.gradNorm, r.params, lastSaved);
     params = r.params;
     opt = r.state;
     const info: StepInfo = { step: opt.t, totalSteps: steps, loss, lr: r.lr, gradNorm: r.gradNorm, tokens: batch * ctx };
     log.push(info);
     await o.onStep?.(info);
-    if (o.onCheckpoint && ((every > 0 && opt.t % every === 0) || opt.t === stop)) await o.onCheckpoint(snapshot());
+    if (o.onCheckpoint && ((every > 0 && opt.t % every === 0) || opt.t === stop)) {
+      await o.onCheckpoint(snapshot());
+      lastSaved = opt.t;
+    }
   }
   return { params, opt, log, snapshot: snapshot() };
 }

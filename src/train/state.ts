@@ -32,7 +32,7 @@ import { HF_WEIGHTS, hfFiles } from '../checkpoint/hf.ts';
 import { type HeadTask, headFromHF, hfHeadConfig, hfHeadTensors } from '../checkpoint/heads.ts';
 import { readJson, vocabFiles } from '../checkpoint/common.ts';
 import { type FileContent, resolveDirAtomic, writeDirAtomic } from '../io/atomic.ts';
-import { encodeSafetensorsChunks, readSafetensors } from '../io/safetensors.ts';
+import { assertFinite, encodeSafetensorsChunks, readSafetensors } from '../io/safetensors.ts';
 import type { Params } from '../params.ts';
 import type { Tensor } from '../tensor.ts';
 import { type ClassifierHead, CLF_BIAS, CLF_WEIGHT, validateClassifier } from './classifier.ts';
@@ -81,8 +81,14 @@ export interface TrainingSnapshot {
 
 /** The files of a training checkpoint (see the module comment); `vocabDir` adds the vocabulary. */
 export function trainingFiles(snap: TrainingSnapshot, vocabDir?: string): Record<string, FileContent> {
+  // Like the model, the classifier and the moments are written only when every number is finite.
+  const what = `the checkpoint of update ${snap.state.step}`;
+  for (const [name, t] of Object.entries(snap.head ?? {})) assertFinite(t.data, name, what);
+  for (const [name, t] of Object.entries(snap.opt.m)) assertFinite(t.data, `m.${name}`, `the optimizer state of update ${snap.state.step}`);
+  for (const [name, t] of Object.entries(snap.opt.v)) assertFinite(t.data, `v.${name}`, `the optimizer state of update ${snap.state.step}`);
   const files: Record<string, FileContent> = { ...modelFiles(snap.config, snap.params, snap.head, snap.task) };
-  if (vocabDir !== undefined) Object.assign(files, vocabFiles(vocabDir, 'hf'));
+  // resolved: the vocabulary may be that of the checkpoint being replaced, found in `.D.new` after a crash
+  if (vocabDir !== undefined) Object.assign(files, vocabFiles(resolveDirAtomic(vocabDir), 'hf'));
   const moments: [string, Tensor][] = [];
   for (const name of Object.keys(snap.opt.m)) moments.push([`m.${name}`, snap.opt.m[name]], [`v.${name}`, snap.opt.v[name]]);
   files[OPTIMIZER_FILE] = encodeSafetensorsChunks(moments, { t: String(snap.opt.t) });

@@ -23,7 +23,8 @@
  *
  * @module
  */
-import { readFileSync } from 'node:fs';
+import { readRegularText } from '../io/files.ts';
+import { LINE_END } from '../data/jsonl.ts';
 import { type SpecialTokens, type TaskInput, type TaskKind, type TokenExample, transformExample } from './transforms.ts';
 
 /** A class label as it appears in the data. */
@@ -56,6 +57,7 @@ function classLabel(obj: Record<string, unknown>, where: string): Label {
   const v = obj.label;
   if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) return v;
   if (v === undefined) throw new Error(`${where}: missing "label"`);
+  if (typeof v === 'number') throw new Error(`${where}: "label" must be a finite number or a string, got ${v} (a number too large for a double)`);
   throw new Error(`${where}: "label" must be a number or a string, got ${JSON.stringify(v)}`);
 }
 
@@ -78,7 +80,7 @@ export function exampleFromJson(kind: TaskKind, obj: unknown, where: string): Te
       }
       const label = o.label;
       if (typeof label !== 'number' || !Number.isInteger(label) || label < 0 || label >= choices.length) {
-        throw new Error(`${where}: "label" must be the index of the right choice, 0..${choices.length - 1}, got ${JSON.stringify(label)}`);
+        throw new Error(`${where}: "label" must be the index of the right choice, 0..${choices.length - 1}, got ${typeof label === 'number' ? String(label) : JSON.stringify(label)}`);
       }
       return { kind, context, choices: choices as string[], label };
     }
@@ -91,7 +93,7 @@ export function exampleFromJson(kind: TaskKind, obj: unknown, where: string): Te
  */
 export function parseTaskJsonl(kind: TaskKind, text: string, file: string): TextExample[] {
   const out: TextExample[] = [];
-  const lines = text.split('\n');
+  const lines = text.split(LINE_END);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
     if (line === '') continue;
@@ -181,9 +183,10 @@ export function parseRocStoriesCsv(text: string, file: string): TextExample[] {
 export function readTaskFile(kind: TaskKind, path: string): TextExample[] {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularText(path);
   } catch (e) {
-    throw new Error(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(code !== undefined ? `cannot read ${path}: ${code}` : (e as Error).message);
   }
   let examples: TextExample[];
   if (path.toLowerCase().endsWith('.csv')) {
@@ -194,12 +197,18 @@ export function readTaskFile(kind: TaskKind, path: string): TextExample[] {
   return examples;
 }
 
-/** The sorted set of class labels of some examples: integers ascending, then strings. Empty for multiple choice. */
-export function labelList(examples: readonly TextExample[]): Label[] {
+/**
+ * The sorted set of class labels of some examples: integers ascending, then strings. Empty for multiple choice.
+ * @throws when the same label is written both as a number and as a string (`1` and `"1"`),
+ *   which would otherwise become two classes; `file` names the data in the message.
+ */
+export function labelList(examples: readonly TextExample[], file = 'the data'): Label[] {
   const seen = new Map<string, Label>();
   for (const ex of examples) {
     if (ex.kind === 'multiple-choice') continue;
     seen.set(`${typeof ex.label}:${ex.label}`, ex.label);
+    const twin = typeof ex.label === 'number' ? `string:${ex.label}` : `number:${ex.label}`;
+    if (seen.has(twin)) throw new Error(`${file}: the label ${ex.label} is written both as a number and as a string ("${ex.label}"); write every label the same way`);
   }
   return [...seen.values()].sort((a, b) => {
     if (typeof a === 'number' && typeof b === 'number') return a - b;
