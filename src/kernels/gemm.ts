@@ -136,7 +136,9 @@ export function tileSizes(p: Product, lim: TileLimits): { tz: number; tm: number
     if (overA || overC) candidates.push(['m', cm]);
     if (overA || overB) candidates.push(['k', ck]);
     if (overB || overC) candidates.push(['n', cn]);
-    candidates.sort((x, y) => y[1] - x[1]);
+    // the largest first; on a tie k is cut last, so that C and Cᵀ (the same
+    // product with m and n swapped, see `orient`) cut K alike
+    candidates.sort((x, y) => y[1] - x[1] || (x[0] === 'k' ? 1 : 0) - (y[0] === 'k' ? 1 : 0));
     const [dim] = candidates[0];
     if (dim === 'm') cm = half(cm);
     else if (dim === 'k') ck = half(ck);
@@ -209,8 +211,32 @@ interface Launch {
   readonly K: number;
   /** Output columns, rounded up to a multiple of 4 for the fast kernels. */
   readonly Np: number;
+  /** The columns of B that hold numbers (≤ Np), where it matters: a resident weight stored transposed. */
+  readonly N?: number;
   readonly a: Operand;
   readonly b: Operand;
+}
+
+/**
+ * The code-generation improvements of the patched gpu.js that the fast webasm
+ * kernels use (docs/gpujs-patch.md). `GPT1_WASM_OPTIMIZE=0` turns them off, and
+ * a comma-separated list picks some (the benchmark compares them that way).
+ */
+const WASM_OPTIMIZATIONS: boolean | Record<string, boolean> = (() => {
+  const v = process.env.GPT1_WASM_OPTIMIZE;
+  if (v === undefined || v === '' || v === '1') return true;
+  if (v === '0') return false;
+  return Object.fromEntries(v.split(',').map((name) => [name.trim(), true]));
+})();
+
+/** B's tile (K × N, any strides) copied as a row-major [K, Np], zero-padded. */
+function transposedTile(b: Operand, K: number, N: number, Np: number): Float32Array {
+  const w = new Float32Array(K * Np);
+  for (let n = 0; n < N; n++) {
+    const src = b.offset + n * b.sj;
+    for (let k = 0; k < K; k++) w[k * Np + n] = b.data[src + k * b.si];
+  }
+  return w;
 }
 
 function createKernel(be: Backend, L: Launch): IKernelRunShortcut {
@@ -221,7 +247,16 @@ function createKernel(be: Backend, L: Launch): IKernelRunShortcut {
     sAz: a.sz, sAm: a.si, sAm2: 2 * a.si, sAm3: 3 * a.si, sAm4: 4 * a.si, sAk: a.sj, sAk2: 2 * a.sj, sAk3: 3 * a.sj, sAk4: 4 * a.sj,
     sBz: b.sz, sBk: b.si, sBk2: 2 * b.si, sBk3: 3 * b.si, sBk4: 4 * b.si, sBn: b.sj,
   };
-  if (L.kind === 'rowResident') constants.w = b.data;
+  if (L.kind === 'rowResident') {
+    if (b.sj === 1) {
+      constants.w = b.data;
+    } else {
+      // A weight read across its rows (A·Bᵀ, the tied head) is stored once, here,
+      // as [K, Np]: the 4 lanes of a SIMD step then read 4 adjacent numbers.
+      constants.w = transposedTile(b, L.K, L.N ?? L.Np, L.Np);
+      Object.assign(constants, { sBz: 0, sBk: L.Np, sBk2: 2 * L.Np, sBk3: 3 * L.Np, sBk4: 4 * L.Np, sBn: 1 });
+    }
+  }
   const kernel = be.gpu.createKernel(SOURCES[L.kind] as never, {
     output: [L.Np, rows, L.tz],
     constants,
@@ -230,8 +265,11 @@ function createKernel(be: Backend, L: Launch): IKernelRunShortcut {
     asyncMode: be.asyncMode,
     // Integer constants keep `(ai | 0) + sAm` integer arithmetic in the fast kernels.
     strictIntegers: L.kind !== 'simple',
+    // The patched gpu.js's better WebAssembly (docs/gpujs-patch.md): i32 indices,
+    // one v128.load for 4 adjacent numbers. An unpatched gpu.js ignores the setting.
+    ...(be.name === 'webasm' && L.kind !== 'simple' ? { optimizeWasm: WASM_OPTIMIZATIONS } : {}),
     ...(L.kind === 'rows4' || L.kind === 'rows4cpu' ? { returnType: 'Array(4)' as const } : {}),
-  });
+  } as never);
   prepareKernel(be, kernel);
   return kernel;
 }
@@ -379,7 +417,7 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
     }
     const Np = Math.ceil(Nk / 4) * 4;
     const res = !batched && be.name === 'webasm' && b.data.length >= RESIDENT_MIN;
-    const kernel = getKernel(be, { kind: res ? 'rowResident' : 'row', tz, M, K, Np, a, b });
+    const kernel = getKernel(be, { kind: res ? 'rowResident' : 'row', tz, M, K, Np, N, a, b });
     const result = await (kernel as unknown as (...x: Float32Array[]) => unknown)(...(res ? [a.data] : [a.data, b.data]));
     const flat = recoverFlat(result, tz * M * Np);
     for (let z = 0; z < tz; z++) {
@@ -435,7 +473,45 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
  */
 export function cutsK(be: Backend, p: Product): boolean {
   if (p.K === 0 || p.batch * p.M * p.N === 0) return false;
+  // (tileSizes cuts K alike for C and for Cᵀ, so `orient` does not change this)
   return tileSizes(p, tileLimits(be)).tk < p.K;
+}
+
+/** Operand x with its two matrix indices swapped: element (z, j, i) of the result is (z, i, j) of x. */
+const swapped = (x: Operand): Operand => ({ data: x.data, offset: x.offset, sz: x.sz, si: x.sj, sj: x.si });
+
+/** A compact copy of operand o (extent nz × ni × nj): row-major (j fastest), or with i fastest when `iFastest`. */
+function compact(o: Operand, nz: number, ni: number, nj: number, iFastest: boolean): Operand {
+  const out = new Float32Array(nz * ni * nj);
+  for (let z = 0; z < nz; z++) {
+    for (let i = 0; i < ni; i++) {
+      const src = o.offset + z * o.sz + i * o.si;
+      let dst = z * ni * nj + (iFastest ? i : i * nj);
+      for (let j = 0; j < nj; j++, dst += iFastest ? ni : 1) out[dst] = o.data[src + j * o.sj];
+    }
+  }
+  return iFastest ? { data: out, offset: 0, sz: ni * nj, si: 1, sj: ni } : { data: out, offset: 0, sz: ni * nj, si: nj, sj: 1 };
+}
+
+/**
+ * Lays a product out for the webasm fast kernels, whose SIMD lanes are 4
+ * adjacent output columns: with the patched gpu.js, B(k, n … n+3) is one
+ * `v128.load` when B is contiguous along n (sj = 1), and a 4-load gather
+ * otherwise. A·Bᵀ (the tied head, dY·Wᵀ, Q·Kᵀ) has B contiguous along k
+ * instead. Then:
+ * - if A is contiguous along m, compute Cᵀ = Bᵀ·Aᵀ (lanes along m), no copy;
+ * - else copy the smaller operand: A as [K, M] (and compute Cᵀ), or B as [K, N].
+ * Every cell is still the same K products summed in increasing k (x·y = y·x
+ * in float32), so the result is bit-identical either way.
+ * @returns the product to run, and whether it computes Cᵀ
+ */
+function orient(be: Backend, p: Product): { readonly p: Product; readonly transposed: boolean } {
+  const vectorized = be.name === 'webasm' && be.kernels !== 'simple';
+  if (!vectorized || p.b.sj === 1 || p.M < 4 || p.N < 4) return { p, transposed: false };
+  const t = (a: Operand): Product => ({ batch: p.batch, M: p.N, K: p.K, N: p.M, a: swapped(p.b), b: swapped(a) });
+  if (p.a.si === 1) return { p: t(p.a), transposed: true };
+  if (p.M <= p.N) return { p: t(compact(p.a, p.batch, p.M, p.K, true)), transposed: true };
+  return { p: { ...p, b: compact(p.b, p.batch, p.K, p.N, false) }, transposed: false };
 }
 
 /**
@@ -444,6 +520,23 @@ export function cutsK(be: Backend, p: Product): boolean {
  */
 export async function gemm(be: Backend, p: Product): Promise<Float32Array> {
   const { batch, M, K, N } = p;
+  if (batch * M * N > 0 && K > 0) {
+    const o = orient(be, p);
+    if (o.transposed) {
+      const ct = await gemm(be, o.p); // Cᵀ: [batch, N, M]
+      const out = new Float32Array(batch * M * N);
+      for (let z = 0; z < batch; z++) {
+        const base = z * M * N;
+        for (let n = 0; n < N; n++) {
+          let src = base + n * M;
+          for (let m = 0; m < M; m++, src++) out[base + m * N + n] = ct[src];
+        }
+      }
+      addBias(out, batch * M, N, p.bias);
+      return out;
+    }
+    p = o.p;
+  }
   const out = new Float32Array(batch * M * N);
   if (out.length === 0) return out;
   if (K > 0) {
@@ -468,12 +561,15 @@ export async function gemm(be: Backend, p: Product): Promise<Float32Array> {
       }
     }
   }
-  if (p.bias !== undefined) {
-    const bias = p.bias;
-    for (let row = 0; row < batch * M; row++) {
-      const o = row * N;
-      for (let n = 0; n < N; n++) out[o + n] += bias[n];
-    }
-  }
+  addBias(out, batch * M, N, p.bias);
   return out;
+}
+
+/** Adds bias [N] to each of the `rows` rows of out. */
+function addBias(out: Float32Array, rows: number, N: number, bias: Float32Array | undefined): void {
+  if (bias === undefined) return;
+  for (let row = 0; row < rows; row++) {
+    const o = row * N;
+    for (let n = 0; n < N; n++) out[o + n] += bias[n];
+  }
 }
