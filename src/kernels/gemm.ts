@@ -213,6 +213,11 @@ interface Launch {
   readonly Np: number;
   /** The columns of B that hold numbers (≤ Np), where it matters: a resident weight stored transposed. */
   readonly N?: number;
+  /**
+   * `rows4` on webasm, one batch entry: the columns are cut into tiles of this
+   * many, one tile per `thread.z` (see {@link COLUMN_TILE}); Np is then a multiple of it.
+   */
+  readonly colTile?: number;
   readonly a: Operand;
   readonly b: Operand;
 }
@@ -257,8 +262,12 @@ function createKernel(be: Backend, L: Launch): IKernelRunShortcut {
       Object.assign(constants, { sBz: 0, sBk: L.Np, sBk2: 2 * L.Np, sBk3: 3 * L.Np, sBk4: 4 * L.Np, sBn: 1 });
     }
   }
+  if (L.colTile !== undefined) {
+    // thread.z walks the column tiles: B's z stride is one tile, A is the same for all
+    Object.assign(constants, { sAz: 0, sBz: L.colTile * b.sj });
+  }
   const kernel = be.gpu.createKernel(SOURCES[L.kind] as never, {
-    output: [L.Np, rows, L.tz],
+    output: L.colTile !== undefined ? [L.colTile, rows, L.Np / L.colTile] : [L.Np, rows, L.tz],
     constants,
     precision: 'single',
     tactic: 'precision',
@@ -276,7 +285,7 @@ function createKernel(be: Backend, L: Launch): IKernelRunShortcut {
 
 function getKernel(be: Backend, L: Launch): IKernelRunShortcut {
   const { a, b } = L;
-  const shape = `${L.kind}|${L.tz}x${L.M}x${L.K}x${L.Np}|a${a.sz},${a.si},${a.sj},${a.data.length}|b${b.sz},${b.si},${b.sj},${b.data.length}`;
+  const shape = `${L.kind}|${L.tz}x${L.M}x${L.K}x${L.Np}${L.colTile !== undefined ? `/${L.colTile}` : ''}|a${a.sz},${a.si},${a.sj},${a.data.length}|b${b.sz},${b.si},${b.sj},${b.data.length}`;
   if (L.kind === 'rowResident') {
     // One kernel per weight tile: keyed by where the tile lies in its buffer.
     let perBuffer = resident.get(b.data.buffer);
@@ -358,6 +367,37 @@ function unpackRows4(flat: Float32Array, tz: number, Mk: number, M: number, N: n
   }
 }
 
+/**
+ * Writes (or adds) the output of a column-tiled 4-rows-per-thread launch into C:
+ * cell (x, mb, t) holds rows 4·mb … 4·mb+3 of column t·colTile + x.
+ */
+function unpackColumnTiles(flat: Float32Array, colTile: number, tiles: number, Mq: number, M: number, N: number, out: Float32Array, base: number, rowStride: number, accumulate: boolean): void {
+  for (let t = 0; t < tiles; t++) {
+    const n0 = t * colTile;
+    const width = Math.min(colTile, N - n0);
+    for (let mb = 0; 4 * mb < M; mb++) {
+      const rows = Math.min(4, M - 4 * mb);
+      for (let r = 0; r < rows; r++) {
+        let src = ((t * Mq + mb) * colTile) * 4 + r;
+        const dst = base + (4 * mb + r) * rowStride + n0;
+        if (accumulate) {
+          for (let x = 0; x < width; x++, src += 4) out[dst + x] += flat[src];
+        } else {
+          for (let x = 0; x < width; x++, src += 4) out[dst + x] = flat[src];
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Columns per `thread.z` tile of a webasm product: a 32-column strip of B
+ * (K × 32 numbers, 96 KB at K = 768) stays in the core's cache while every row
+ * quad of A passes over it. Measured 1.4–1.5× over one flat pass per row quad
+ * (bench/NOTES.md, idea 19).
+ */
+const COLUMN_TILE = 32;
+
 /** Numbers that a padding row or column may read past its operand (gpu.js leaves 16 pages = 262144 numbers after the output). */
 const SLACK = 200000;
 
@@ -437,17 +477,22 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
   const [Mk, Kk, Nk] = [bucketDim(M), bucketDim(K), bucketDim(N)]; // the kernel's extents
   if (Mk !== M || Kk !== K) a = padded(a, tz, M, K, Mk, Kk);
   if (Kk !== K || Nk !== N) b = padded(b, tz, K, N, Kk, Nk);
-  const Np = kind === 'simple' ? Nk : Math.ceil(Nk / 4) * 4;
+  // One batch entry on webasm: column tiles (one per thread.z), so that all row
+  // quads of a tile reuse the same strip of B from the cache.
+  const colTile = kind === 'rows4' && be.name === 'webasm' && tz === 1 && b.sj === 1 && Nk > COLUMN_TILE ? COLUMN_TILE : undefined;
+  const Np = kind === 'simple' ? Nk : Math.ceil(Nk / (colTile ?? 4)) * (colTile ?? 4);
   if (kind !== 'simple') {
     // Padding rows/columns read up to 3 strides past the operand: keep that inside gpu.js's slack.
     if (Mk % 4 !== 0 && 3 * a.si > SLACK) a = padded(a, tz, Mk, Kk, Mk, Kk);
     if (Nk % 4 !== 0 && 3 * b.sj > SLACK) b = padded(b, tz, Kk, Nk, Kk, Nk);
   }
-  const kernel = getKernel(be, { kind, tz, M: Mk, K: Kk, Np, a, b });
+  const kernel = getKernel(be, { kind, tz, M: Mk, K: Kk, Np, a, b, colTile });
   const result = await (kernel as unknown as (x: Float32Array, y: Float32Array) => unknown)(a.data, b.data);
   if (kind === 'rows4' || kind === 'rows4cpu') {
     const Mq = Math.ceil(Mk / 4);
-    unpackRows4(recoverFlat(result, tz * Mq * Np * 4), tz, Mk, M, N, Np, out, rowOf(0, 0), d.rows * d.cols, d.cols, accumulate);
+    const flat = recoverFlat(result, tz * Mq * Np * 4);
+    if (colTile !== undefined) unpackColumnTiles(flat, colTile, Np / colTile, Mq, M, N, out, rowOf(0, 0), d.cols, accumulate);
+    else unpackRows4(flat, tz, Mk, M, N, Np, out, rowOf(0, 0), d.rows * d.cols, d.cols, accumulate);
     return;
   }
   const flat = recoverFlat(result, tz * Mk * Np);
