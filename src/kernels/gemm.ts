@@ -10,7 +10,7 @@
  * ## Which kernel
  * | backend | kernel | why |
  * |---|---|---|
- * | webasm | {@link kernelRows4} (M ≥ 4), {@link kernelRow} / {@link kernelRowResident} (M < 4) | 4 rows per thread, integer running indices: ≈ 5× the simple kernel per core |
+ * | webasm | {@link kernelRows4} (M ≥ 4), {@link kernelRow} / {@link kernelRowPanels} (M < 4) | 4 rows per thread, integer running indices: ≈ 5× the simple kernel per core |
  * | cpu | {@link kernelRows4Cpu} | 4 rows per thread in plain JavaScript |
  * | webgpu, headlessgl | {@link kernelSimple} | portable; untested here (no GPU) |
  *
@@ -47,7 +47,7 @@
  */
 import type { IKernelRunShortcut } from 'gpu.js';
 import type { Backend } from './backend.ts';
-import { kernelRow, kernelRowResident, kernelRows4, kernelRows4Cpu, kernelSimple } from './sources.ts';
+import { kernelRow, kernelRowPanels, kernelRows4, kernelRows4Cpu, kernelSimple } from './sources.ts';
 import { prepareKernel, recoverFlat, releaseKernel } from './webasm-tuning.ts';
 
 /** A strided view of an operand: element (z, i, j) is data[offset + z·sz + i·si + j·sj]. */
@@ -100,7 +100,7 @@ export function kernelKind(be: Backend, M: number): KernelKind {
   return 'simple';
 }
 
-const SOURCES = { simple: kernelSimple, rows4: kernelRows4, row: kernelRow, rowResident: kernelRowResident, rows4cpu: kernelRows4Cpu } as const;
+const SOURCES = { simple: kernelSimple, rows4: kernelRows4, row: kernelRow, rowResident: kernelRowPanels, rows4cpu: kernelRows4Cpu } as const;
 
 // ---------------------------------------------------------------------------------
 // Tile sizes
@@ -215,7 +215,7 @@ interface Launch {
   readonly N?: number;
   /**
    * `rows4` on webasm, one batch entry: the columns are cut into tiles of this
-   * many, one tile per `thread.z` (see {@link COLUMN_TILE}); Np is then a multiple of it.
+   * many, one tile per `thread.z` (see `COLUMN_TILE`); Np is then a multiple of it.
    */
   readonly colTile?: number;
   readonly a: Operand;
@@ -234,12 +234,16 @@ const WASM_OPTIMIZATIONS: boolean | Record<string, boolean> = (() => {
   return Object.fromEntries(v.split(',').map((name) => [name.trim(), true]));
 })();
 
-/** B's tile (K × N, any strides) copied as a row-major [K, Np], zero-padded. */
-function transposedTile(b: Operand, K: number, N: number, Np: number): Float32Array {
+/** Columns per panel of a resident matrix-vector weight ({@link kernelRowPanels}). */
+const PANEL = 16;
+
+/** B's tile (K × N, any strides) packed in panels of `PANEL` columns: (k, n) at ⌊n/P⌋·PK + Pk + n mod P, zero-padded to Np columns. */
+function packedPanels(b: Operand, K: number, N: number, Np: number): Float32Array {
   const w = new Float32Array(K * Np);
   for (let n = 0; n < N; n++) {
     const src = b.offset + n * b.sj;
-    for (let k = 0; k < K; k++) w[k * Np + n] = b.data[src + k * b.si];
+    let dst = Math.floor(n / PANEL) * PANEL * K + (n % PANEL);
+    for (let k = 0; k < K; k++, dst += PANEL) w[dst] = b.data[src + k * b.si];
   }
   return w;
 }
@@ -253,21 +257,17 @@ function createKernel(be: Backend, L: Launch): IKernelRunShortcut {
     sBz: b.sz, sBk: b.si, sBk2: 2 * b.si, sBk3: 3 * b.si, sBk4: 4 * b.si, sBn: b.sj,
   };
   if (L.kind === 'rowResident') {
-    if (b.sj === 1) {
-      constants.w = b.data;
-    } else {
-      // A weight read across its rows (A·Bᵀ, the tied head) is stored once, here,
-      // as [K, Np]: the 4 lanes of a SIMD step then read 4 adjacent numbers.
-      constants.w = transposedTile(b, L.K, L.N ?? L.Np, L.Np);
-      Object.assign(constants, { sBz: 0, sBk: L.Np, sBk2: 2 * L.Np, sBk3: 3 * L.Np, sBk4: 4 * L.Np, sBn: 1 });
-    }
+    // The weight is packed once, here (it is the kernel's constant from now on).
+    constants.w = packedPanels(b, L.K, L.N ?? L.Np, L.Np);
+    Object.assign(constants, { sBp: PANEL * L.K, P: PANEL, P2: 2 * PANEL, P3: 3 * PANEL, P4: 4 * PANEL });
   }
   if (L.colTile !== undefined) {
     // thread.z walks the column tiles: B's z stride is one tile, A is the same for all
     Object.assign(constants, { sAz: 0, sBz: L.colTile * b.sj });
   }
+  const output = L.colTile !== undefined ? [L.colTile, rows, L.Np / L.colTile] : L.kind === 'rowResident' ? [PANEL, L.Np / PANEL, L.M] : [L.Np, rows, L.tz];
   const kernel = be.gpu.createKernel(SOURCES[L.kind] as never, {
-    output: L.colTile !== undefined ? [L.colTile, rows, L.Np / L.colTile] : [L.Np, rows, L.tz],
+    output,
     constants,
     precision: 'single',
     tactic: 'precision',
@@ -455,8 +455,8 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
         Nk = Nb;
       }
     }
-    const Np = Math.ceil(Nk / 4) * 4;
     const res = !batched && be.name === 'webasm' && b.data.length >= RESIDENT_MIN;
+    const Np = Math.ceil(Nk / (res ? PANEL : 4)) * (res ? PANEL : 4);
     const kernel = getKernel(be, { kind: res ? 'rowResident' : 'row', tz, M, K, Np, N, a, b });
     const result = await (kernel as unknown as (...x: Float32Array[]) => unknown)(...(res ? [a.data] : [a.data, b.data]));
     const flat = recoverFlat(result, tz * M * Np);
