@@ -10,7 +10,7 @@
  * ## Which kernel
  * | backend | kernel | why |
  * |---|---|---|
- * | webasm | {@link kernelRows4} (M ≥ 4), {@link kernelRow} / {@link kernelRowPanels} (M < 4) | 4 rows per thread, integer running indices: ≈ 5× the simple kernel per core |
+ * | webasm | {@link kernelRows4} (M ≥ 4), {@link kernelRow} / {@link kernelRowPanels} (M < 4) | 4 rows per thread, integer running indices, compiled with the gpu.js patch's `optimizeWasm`; B read 4 adjacent numbers at a time (`orient`), in column tiles; resident matrix-vector weights packed in panels |
  * | cpu | {@link kernelRows4Cpu} | 4 rows per thread in plain JavaScript |
  * | webgpu, headlessgl | {@link kernelSimple} | portable; untested here (no GPU) |
  *

@@ -71,6 +71,13 @@ export function kernelSimple(this: KernelThis, a: Float32Array, b: Float32Array)
  *    value that V8 computes once, and `(ai | 0) + sAm` is integer arithmetic with a
  *    constant (folded into the load's addressing mode).
  *
+ * With the project's gpu.js patch (`optimizeWasm`, docs/gpujs-patch.md) the same
+ * source compiles much better: `k`, `ai` and `bi` become i32 locals (no truncation
+ * at all), `bi` is held as one scalar (its 4 lanes are `bi … bi+3` when sBn = 1),
+ * the 4 adjacent B values are one `v128.load` and each A value one
+ * `v128.load32_splat`: 31 x86 instructions per 16 multiply-adds instead of 86.
+ * `gemm.ts` arranges every product so that sBn = 1.
+ *
  * Each of s0…s3 sums its K products in increasing k, exactly like the simple
  * kernel, so both give bit-identical results. Rows 4y+r ≥ M (when M is not a
  * multiple of 4) read past the last row of A but stay inside the kernel's wasm
