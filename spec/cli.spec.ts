@@ -28,7 +28,7 @@ import { lmLoss } from '../src/model/objectives.ts';
 import { type Params, countParams, paramShapes } from '../src/params.ts';
 import { generateIds } from '../src/generate.ts';
 import { decode, encode, loadEncoder } from '../src/tokenizer/encoder.ts';
-import { destroyAfterTests, randomParams } from './helpers.ts';
+import { captureRun, destroyAfterTests, randomParams } from './helpers.ts';
 
 const be = await backend();
 destroyAfterTests(be.gpu);
@@ -65,28 +65,7 @@ interface Run {
  * captured (binary writes, e.g. the test runner's own, pass through).
  */
 async function gpt1(...argv: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ow = process.stdout.write;
-  const ew = process.stderr.write;
-  const hook = (sink: string[], orig: typeof ow, stream: NodeJS.WriteStream) =>
-    ((chunk: unknown, ...rest: unknown[]): boolean => {
-      if (typeof chunk === 'string') {
-        sink.push(chunk);
-        return true;
-      }
-      return (orig as (...a: unknown[]) => boolean).call(stream, chunk, ...rest);
-    }) as typeof ow;
-  process.stdout.write = hook(out, ow, process.stdout);
-  process.stderr.write = hook(err, ew, process.stderr);
-  let code: number;
-  try {
-    code = await main(argv);
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-  return { code, out: out.join(''), err: err.join('') };
+  return captureRun(main, argv);
 }
 
 /** Asserts exit status `code` and exactly one line on stderr containing `parts`. */
@@ -449,7 +428,10 @@ describe('gpt1 bpe learn', () => {
     const r = await gpt1('bpe', 'learn', '--data', corpus, '--merges', '8', '--out', out, '--quiet');
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /8 merges/);
-    assert.deepEqual(readdirSync(out).sort(), ['encoder.json', 'merges.txt']);
+    // The names of a checkpoint, and the original's naming with the true merge count (not 40000).
+    assert.deepEqual(readdirSync(out).sort(), ['encoder_bpe_8.json', 'merges.txt', 'vocab.json', 'vocab_8.bpe']);
+    assert.deepEqual(readFileSync(join(out, 'encoder_bpe_8.json')), readFileSync(join(out, 'vocab.json')));
+    assert.deepEqual(readFileSync(join(out, 'vocab_8.bpe')), readFileSync(join(out, 'merges.txt')));
     const learned = loadEncoder(out);
     assert.equal(learned.bpeRanks.size, 8);
     assert.ok(!learned.encoder.has('z'), 'hidden files are skipped');

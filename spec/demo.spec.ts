@@ -9,7 +9,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { type DemoResults, runDemo, smooth } from '../src/demo/pipeline.ts';
+import { type DemoResults, FINETUNED_DIR, PRETRAINED_DIR, runDemo, smooth } from '../src/demo/pipeline.ts';
+import { loadCheckpoint } from '../src/checkpoint/index.ts';
+import { loadEncoder } from '../src/tokenizer/encoder.ts';
+import { loadClassifier } from '../src/train/state.ts';
 import { PRESETS } from '../src/demo/presets.ts';
 import { start } from '../src/demo/start.ts';
 
@@ -58,6 +61,22 @@ describe('the main job at the tiny preset', () => {
       assert.equal(r.samples.length, PRESETS.tiny.samples);
       // The printed report ends with the table.
       assert.ok(lines.some((l) => l.includes('| w/o aux LM |')));
+
+      // It leaves the models: the pre-trained LM and the best fine-tuned arm, in the
+      // Hugging Face layout with their vocabulary, and the test split to evaluate on;
+      // and it ends by printing commands that use them.
+      const pre = loadCheckpoint(join(out, PRETRAINED_DIR));
+      assert.equal(pre.format, 'hf');
+      assert.equal(pre.config.n_vocab, r.vocab.size);
+      const fine = loadCheckpoint(join(out, FINETUNED_DIR));
+      assert.equal(fine.config.n_special, 3);
+      assert.equal(loadClassifier(join(out, FINETUNED_DIR), fine.config.n_embd).task.task, r.task_kind);
+      assert.deepEqual(JSON.parse(readFileSync(join(out, FINETUNED_DIR, 'config.json'), 'utf8')).architectures, [task === 'spam' ? 'OpenAIGPTForSequenceClassification' : 'OpenAIGPTDoubleHeadsModel']);
+      for (const d of [PRETRAINED_DIR, FINETUNED_DIR]) assert.equal(loadEncoder(join(out, d)).nVocab, r.vocab.size);
+      assert.equal(readFileSync(join(out, 'data', 'test.jsonl'), 'utf8').trim().split('\n').length, PRESETS.tiny.nTest);
+      const next = lines.join('\n');
+      assert.ok(next.includes(`npx gpt1 generate --checkpoint ${join(out, PRETRAINED_DIR)}`), next);
+      assert.ok(next.includes(`npx gpt1 evaluate --checkpoint ${join(out, FINETUNED_DIR)} --data ${join(out, 'data', 'test.jsonl')}`), next);
     });
   }
 

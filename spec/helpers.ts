@@ -282,3 +282,44 @@ export function destroyAfterTests(gpu: { destroy(): unknown }): void {
     await gpu.destroy();
   });
 }
+
+// ---------------------------------------------------------------------------------
+// Running a command in this process
+// ---------------------------------------------------------------------------------
+
+/** Exit status and captured text output of a command run in this process. */
+export interface CapturedRun {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+/**
+ * Runs `run(argv)` (e.g. the CLI's `main`) in this process with what it writes as
+ * text to stdout and stderr captured (binary writes, e.g. the test runner's own,
+ * pass through).
+ */
+export async function captureRun(run: (argv: string[]) => Promise<number>, argv: string[]): Promise<CapturedRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const ow = process.stdout.write;
+  const ew = process.stderr.write;
+  const hook = (sink: string[], orig: typeof ow, stream: NodeJS.WriteStream) =>
+    ((chunk: unknown, ...rest: unknown[]): boolean => {
+      if (typeof chunk === 'string') {
+        sink.push(chunk);
+        return true;
+      }
+      return (orig as (...a: unknown[]) => boolean).call(stream, chunk, ...rest);
+    }) as typeof ow;
+  process.stdout.write = hook(out, ow, process.stdout);
+  process.stderr.write = hook(err, ew, process.stderr);
+  let code: number;
+  try {
+    code = await run(argv);
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+  }
+  return { code, out: out.join(''), err: err.join('') };
+}

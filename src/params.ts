@@ -93,12 +93,43 @@ export function validateParams(params: Params, config: GPTConfig): void {
  * layer never changes the values of the others.
  */
 export function initParams(config: GPTConfig, seed: Rng): Params {
+  return initParamsWith(config, seed, {});
+}
+
+/**
+ * Spreads of {@link initParamsWith}. All absent: the paper's initialisation (std =
+ * `config.initializer_range`, biases 0, gains 1), bit for bit.
+ */
+export interface InitSpread {
+  /** Standard deviation of the Conv1D weights (default `config.initializer_range`). */
+  readonly std?: number;
+  /** Standard deviation of the token and position embeddings (default: `std`). */
+  readonly embdStd?: number;
+  /** Standard deviation of every bias, Conv1D and LayerNorm (default 0: biases are 0). */
+  readonly biasStd?: number;
+  /** LayerNorm gains are exp(s·N(0, 1)) (default s = 0: gains are 1). */
+  readonly lnGainSpread?: number;
+}
+
+/**
+ * Random parameters with chosen spreads, for checkpoints meant to expose bugs
+ * (`gpt1 init`, docs/porting.md): large weights make attention far from uniform and
+ * GELU inputs large, small embeddings make the first LayerNorm's input rows have a
+ * variance near ε, non-trivial gains and biases make a gain/bias mix-up visible.
+ * Same streams as {@link initParams} (one per parameter name).
+ */
+export function initParamsWith(config: GPTConfig, seed: Rng, spread: InitSpread): Params {
+  const std = spread.std ?? config.initializer_range;
+  const embdStd = spread.embdStd ?? std;
+  const biasStd = spread.biasStd ?? 0;
+  const gainSpread = spread.lnGainSpread ?? 0;
   const out: Record<string, Tensor> = {};
   for (const [name, shape] of paramShapes(config)) {
     const n = shape.reduce((a, b) => a * b, 1);
-    if (/ln_\d\.weight$/.test(name)) out[name] = full(shape, 1);
-    else if (name.endsWith('.bias')) out[name] = zeros(shape);
-    else out[name] = tensor(shape, normals(fork(seed, name), n, 0, config.initializer_range)[0]);
+    const draw = (s: number): Float32Array => normals(fork(seed, name), n, 0, s)[0];
+    if (/ln_\d\.weight$/.test(name)) out[name] = gainSpread === 0 ? full(shape, 1) : tensor(shape, draw(gainSpread).map(Math.exp));
+    else if (name.endsWith('.bias')) out[name] = biasStd === 0 ? zeros(shape) : tensor(shape, draw(biasStd));
+    else out[name] = tensor(shape, draw(name.includes('_embed.') ? embdStd : std));
   }
   return Object.freeze(out);
 }

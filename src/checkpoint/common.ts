@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type GPTConfig, makeConfig } from '../config.ts';
 import { type Params, paramShapes } from '../params.ts';
 import { assertFinite } from '../io/safetensors.ts';
-import { VOCAB_FILE_NAMES } from '../tokenizer/encoder.ts';
+import { VOCAB_FILE_NAMES, findVocabNames } from '../tokenizer/encoder.ts';
 
 /** The two layouts: the original release (`params_*.npy`) and Hugging Face (`model.safetensors`). */
 export type CheckpointFormat = 'original' | 'hf';
@@ -92,7 +92,9 @@ export const VOCAB_NAMES: Readonly<Record<CheckpointFormat, readonly [string, st
 
 /** The first naming of the tokenizer's `VOCAB_FILE_NAMES` whose two files are both in `dir`. */
 function vocabPair(dir: string): readonly [string, string] | undefined {
-  return VOCAB_FILE_NAMES.find(([e, m]) => existsSync(join(dir, e)) && existsSync(join(dir, m)));
+  const fixed = VOCAB_FILE_NAMES.find(([e, m]) => existsSync(join(dir, e)) && existsSync(join(dir, m)));
+  if (fixed !== undefined || !existsSync(dir)) return fixed;
+  return findVocabNames(new Set(readdirSync(dir)));
 }
 
 /** True when `dir` holds a complete vocabulary (encoder and merges) in any naming the tokenizer reads. */

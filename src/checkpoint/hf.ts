@@ -14,7 +14,9 @@
  * bit-identical to `tokens_embed.weight`; it is compared in chunks and never kept), and
  * `h.{i}.attn.bias` (transformers' causal-mask buffer `[1, 1, n_positions, n_positions]`
  * that older versions saved: it must be the lower-triangular mask of ones; it is not a
- * parameter and is dropped). Any other tensor is an error. Each parameter is read from
+ * parameter and is dropped), and the tensors of a fine-tuned head under transformers'
+ * names when `config.json`'s `architectures` names its class (`heads.ts`; they are
+ * read with the task). Any other tensor is an error. Each parameter is read from
  * the file straight into its own Float32Array (one copy from disk, no file-sized buffer).
  * F16 and BF16 tensors are converted to float32 exactly.
  *
@@ -41,6 +43,7 @@ import {
 } from '../io/safetensors.ts';
 import { type FileContent, writeDirAtomic } from '../io/atomic.ts';
 import { type LoadOptions, type SaveExtra, assertParamsFinite, chooseNHead, configFrom, readJson, vocabFiles } from './common.ts';
+import { announcedHeadTensors } from './heads.ts';
 
 export const HF_WEIGHTS = 'model.safetensors';
 export const HF_CONFIG = 'config.json';
@@ -165,7 +168,9 @@ export function loadHF(dir: string, opts: LoadOptions = {}): { config: GPTConfig
   const expected = new Map(paramShapes(config));
   const tokensShape = expected.get('tokens_embed.weight') as number[];
   const mask = [1, 1, config.n_ctx, config.n_ctx];
+  const heads = announcedHeadTensors(json);
   for (const [name, e] of byName) {
+    if (heads.includes(name)) continue; // the fine-tuned head that config.json's architectures names: read with the task (`train/state.ts`)
     const want = expected.get(name) ?? (name === 'lm_head.weight' ? tokensShape : /^h\.(\d+)\.attn\.bias$/.test(name) && Number(name.split('.')[1]) < config.n_layer ? mask : undefined);
     if (!want) throw new Error(`${path}: unexpected tensor ${e.name} (not a parameter of a ${config.n_layer}-layer GPT-1)`);
     if (!sameShape(e.shape, want)) throw new Error(`${path}: tensor ${e.name} has shape ${showShape(e.shape)}, expected ${showShape(want)}`);
@@ -203,12 +208,24 @@ export function loadHF(dir: string, opts: LoadOptions = {}): { config: GPTConfig
   return { config, params };
 }
 
-/** The files of the Hugging Face layout for a model; the safetensors data are views of the parameters. */
-export function hfFiles(config: GPTConfig, params: Params): Record<string, FileContent> {
+/** A fine-tuned head to save with the model: its tensors and `config.json` fields under transformers' names (see `heads.ts`). */
+export interface HFHead {
+  readonly tensors: readonly (readonly [string, Tensor])[];
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The files of the Hugging Face layout for a model; the safetensors data are views of
+ * the parameters. With a `head`, the model is saved as transformers saves its
+ * task models: the language model under `transformer.`, then the head's tensors,
+ * and the head's fields (`architectures`, labels) in `config.json`.
+ */
+export function hfFiles(config: GPTConfig, params: Params, head?: HFHead): Record<string, FileContent> {
   validateParams(params, config);
-  const list = paramShapes(config).map(([name]) => [name, params[name]] as const);
+  const prefix = head === undefined ? '' : PREFIX;
+  const list = [...paramShapes(config).map(([name]) => [`${prefix}${name}`, params[name]] as const), ...(head?.tensors ?? [])];
   return {
-    [HF_CONFIG]: `${JSON.stringify(hfConfigJson(config), null, 2)}\n`,
+    [HF_CONFIG]: `${JSON.stringify({ ...hfConfigJson(config), ...(head?.config ?? {}) }, null, 2)}\n`,
     [HF_WEIGHTS]: encodeSafetensorsChunks(list, { format: 'pt' }),
   };
 }

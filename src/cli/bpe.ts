@@ -5,19 +5,20 @@
  *
  * `--data` is one text file or a directory whose files (recursively, sorted by path,
  * hidden ones skipped) are read as UTF-8; each line is one text. The output
- * directory gets what `writeVocab` writes (`encoder.json`, `merges.txt`), written
- * atomically, and is then loaded back with `loadEncoder` as a check; use it with
- * `--vocab DIR` or copy it next to a checkpoint.
+ * directory gets the vocabulary twice, written atomically: under the names of a
+ * checkpoint (`vocab.json` + `merges.txt`, as Hugging Face names them) and under the
+ * original's naming with the true merge count (`encoder_bpe_<N>.json` +
+ * `vocab_<N>.bpe`; the release's N is 40000). It is then loaded back with
+ * `loadEncoder` as a check; use it with `--vocab DIR` or copy it next to a checkpoint.
  *
  * @module
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from './main.ts';
 import { type ParsedFlags, UsageError } from './args.ts';
-import { learnBpe, writeVocab } from '../tokenizer/learn.ts';
-import { loadEncoder } from '../tokenizer/encoder.ts';
+import { encoderJson, learnBpe, mergesText } from '../tokenizer/learn.ts';
+import { loadEncoder, originalVocabNames } from '../tokenizer/encoder.ts';
 import { QUIET_FLAG, commas, guardOutDir, megabytes, num, progress, str } from './common.ts';
 import { writeTreeAtomic } from '../io/atomic.ts';
 
@@ -70,16 +71,9 @@ async function learn(flags: ParsedFlags): Promise<number> {
   const files = dataFiles(data);
   const bytes = files.reduce((s, f) => s + statSync(f).size, 0);
   const vocab = await p.task(`learning up to ${commas(merges)} merges from ${files.length} file(s), ${megabytes(bytes)}`, () => learnBpe(corpusLines(files), merges, { minFrequency }));
-  // writeVocab defines the files; build them in a scratch directory, then swap them in atomically.
-  const scratch = mkdtempSync(join(tmpdir(), 'gpt1-bpe-'));
-  try {
-    writeVocab(scratch, vocab);
-    const written: Record<string, Uint8Array> = {};
-    for (const f of readdirSync(scratch)) written[f] = readFileSync(join(scratch, f));
-    writeTreeAtomic(out, written);
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  const [encoder, merged] = [encoderJson(vocab.encoder), mergesText(vocab.merges)];
+  const [origEncoder, origMerges] = originalVocabNames(vocab.merges.length);
+  writeTreeAtomic(out, { 'vocab.json': encoder, 'merges.txt': merged, [origEncoder]: encoder, [origMerges]: merged });
   const enc = loadEncoder(out);
   const n = vocab.merges.length;
   const stopped = n < merges ? ` (stopped early: no pair occurs ${minFrequency} or more times)` : '';
@@ -95,7 +89,7 @@ export const command: Command = {
     flags: {
       data: { kind: 'string', required: true, help: 'a text file, or a directory of text files (read recursively); each line is one text' },
       merges: { kind: 'int', required: true, help: 'number of merges to learn (the release has 40000)' },
-      out: { kind: 'string', required: true, help: 'output directory for encoder.json + merges.txt (written atomically)' },
+      out: { kind: 'string', required: true, help: 'output directory for vocab.json + merges.txt and encoder_bpe_<N>.json + vocab_<N>.bpe (written atomically)' },
       'min-frequency': { kind: 'int', default: 2, help: 'stop when the best pair occurs fewer times' },
       force: { kind: 'boolean', help: 'replace --out even if it is a non-empty directory that is not a vocabulary' },
       quiet: QUIET_FLAG,

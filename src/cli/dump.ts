@@ -12,19 +12,24 @@
  * | `dump.json` | what produced it: checkpoint, layout, config, backend, tokens, shapes |
  * | `grads/<name>.npy` | with `--grads`: dlm_loss/d<name> for every parameter, float32, the parameter's shape |
  * | `attention_layer<L>_head<H>.svg` | with `--attention-svg`: a heat map of that head with token labels |
+ * | `intermediates/<name>.npy` | with `--intermediates`: every block's intermediate values, stacked over the layers (`intermediates.ts`) |
  *
  * Evaluation mode (no dropout). The directory is written atomically.
  *
  * @module
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from './main.ts';
 import { type ParsedFlags, UsageError } from './args.ts';
 import { type GPTConfig, nTokenRows } from '../config.ts';
 import { backend } from '../kernels/backend.ts';
 import { type ForwardOutput, forward, lmLossAndGrads } from '../model/gpt.ts';
 import { validateIds } from '../model/embedding.ts';
+import { type BlockIntermediates, INTERMEDIATE_NAMES, intermediates } from '../model/intermediates.ts';
 import { lmLoss } from '../model/objectives.ts';
 import { type Params, paramShapes } from '../params.ts';
 import { type Tensor, tensor } from '../tensor.ts';
@@ -58,6 +63,8 @@ export interface DumpResult {
   /** Mean next-token cross-entropy, or null for a single token. */
   readonly lmLoss: number | null;
   readonly grads?: Params;
+  /** With `--intermediates`: every block's intermediate values, in layer order. */
+  readonly intermediates?: readonly BlockIntermediates[];
 }
 
 /** The files of a dump directory (relative names → contents). */
@@ -84,6 +91,13 @@ export function dumpFiles(config: GPTConfig, r: DumpResult, meta: Record<string,
       shapes[`grads/${name}.npy`] = shape;
     }
   }
+  if (r.intermediates) {
+    for (const name of INTERMEDIATE_NAMES) {
+      const stacked = stack(r.intermediates.map((b) => b[name])); // [n_layer, …]
+      files[`intermediates/${name}.npy`] = encodeNpyChunks(stacked);
+      shapes[`intermediates/${name}.npy`] = stacked.shape;
+    }
+  }
   if (svg) {
     const { layer, head, labels } = svg;
     const probs = r.fwd.attentions[layer].data.subarray(head * T * T, (head + 1) * T * T);
@@ -95,6 +109,36 @@ export function dumpFiles(config: GPTConfig, r: DumpResult, meta: Record<string,
   }
   files[DUMP_MARKER] = `${JSON.stringify({ ...meta, lm_loss: r.lmLoss, shapes }, null, 2)}\n`;
   return files;
+}
+
+/** The repository root (where package.json is). */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** sha256 (hex) of every regular file directly in `dir`, by name. */
+export function fileHashes(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of readdirSync(dir).sort()) {
+    const path = join(dir, f);
+    if (statSync(path).isFile()) out[f] = createHash('sha256').update(readFileSync(path)).digest('hex');
+  }
+  return out;
+}
+
+/** What produced a dump, beyond the model: package version, git commit (null outside a git checkout). */
+export function provenance(): { package_version: string | null; git_commit: string | null } {
+  let version: string | null = null;
+  try {
+    version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version?: string }).version ?? null;
+  } catch {
+    // not in a package: leave null
+  }
+  let commit: string | null = null;
+  try {
+    commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+  } catch {
+    // no git, or not a checkout
+  }
+  return { package_version: version, git_commit: commit };
 }
 
 async function run(flags: ParsedFlags): Promise<number> {
@@ -132,6 +176,7 @@ async function run(flags: ParsedFlags): Promise<number> {
     if (T < 2) throw new Error('--grads needs at least 2 tokens: the lm_loss of one token has no prediction to score');
     grads = await p.task(`backward pass (gradient of lm_loss for ${paramShapes(config).length} parameters)`, async () => (await lmLossAndGrads(params, config, ids)).grads);
   }
+  const trace = flags.intermediates ? await intermediates(config, fwd) : undefined;
 
   const be = await backend();
   const meta = {
@@ -140,11 +185,16 @@ async function run(flags: ParsedFlags): Promise<number> {
     format: model.format,
     config,
     backend: be.name,
+    backend_reason: be.reason,
+    adapter: (be as { adapter?: unknown }).adapter ?? null,
+    gpt1_threads: process.env.GPT1_THREADS ?? null,
+    checkpoint_sha256: fileHashes(model.dir),
+    ...provenance(),
     ids,
     tokens: enc ? tokenLabels(enc, ids) : null,
     logits_columns: `all ${nTokenRows(config)} rows of tokens_embed.weight (n_vocab ${config.n_vocab} + n_special ${config.n_special})`,
   };
-  const files = dumpFiles(config, { ids, fwd, lmLoss: loss, grads }, meta, flags['attention-svg'] ? { layer, head, labels: tokenLabels(enc, ids) } : undefined);
+  const files = dumpFiles(config, { ids, fwd, lmLoss: loss, grads, intermediates: trace }, meta, flags['attention-svg'] ? { layer, head, labels: tokenLabels(enc, ids) } : undefined);
   mkdirSync(dirname(resolve(out)), { recursive: true });
   await p.task(`writing ${out} (${Object.keys(files).length} files)`, () => writeTreeAtomic(out, files));
   console.log(`wrote ${out}: ${T} tokens, logits [${fwd.logits.shape.join(', ')}], lm_loss ${loss === null ? 'null (one token)' : loss}${grads ? `, gradients of ${paramShapes(config).length} parameters in grads/` : ''}`);
@@ -165,6 +215,7 @@ export const command: Command = {
       text: { kind: 'string', help: 'text to encode with the vocabulary (instead of --ids)' },
       out: { kind: 'string', required: true, help: 'output directory (written atomically; parents are created)' },
       grads: { kind: 'boolean', help: 'also write grads/<parameter>.npy: the gradient of lm_loss for every parameter' },
+      intermediates: { kind: 'boolean', help: 'also write intermediates/<name>.npy: q, k, v, scores, merged heads, z1, n, FFN values, z2, h of every block (docs/cli.md)' },
       'attention-svg': { kind: 'boolean', help: 'also write an SVG heat map of one attention head (--layer, --head)' },
       layer: { kind: 'int', default: 0, help: 'layer of the attention picture' },
       head: { kind: 'int', default: 0, help: 'head of the attention picture' },

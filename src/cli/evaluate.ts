@@ -7,14 +7,15 @@
  * gpt1 evaluate --checkpoint runs/lm/checkpoint --task lm --data heldout.txt
  * ```
  *
- * With a fine-tuned checkpoint (it has `task.json` and `classifier.safetensors`) the
+ * With a fine-tuned checkpoint (it has `task.json` and its head) the
  * task comes from it (`--task`, if given, must agree); the data are read as for
  * `gpt1 finetune`. With `--task lm` (the default for a checkpoint without a
  * classifier) the text is read as for `gpt1 pretrain`, tokenized, cut into consecutive
  * windows of `--ctx` tokens (default n_ctx; the last, shorter one is kept when it has
  * at least 2 tokens) and scored without dropout.
  *
- * Prints one line of metrics on stdout, or a JSON object with `--json`.
+ * Prints one line of metrics on stdout, or a JSON object with `--json` (snake_case
+ * keys such as `clf_loss` and `lm_loss`, as in every JSON output).
  *
  * @module
  */
@@ -26,9 +27,10 @@ import { BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, findVocab, num, requireVoca
 import { loadCheckpoint } from '../checkpoint/index.ts';
 import { resolveDirAtomic } from '../io/atomic.ts';
 import { encode } from '../tokenizer/index.ts';
+import { snakeCaseKeys } from '../report/json.ts';
 import { readCorpus } from '../train/corpus.ts';
 import { type Metrics, evaluate, evaluateLm } from '../train/evaluate.ts';
-import { CLASSIFIER_FILE, TASK_FILE, loadClassifier } from '../train/state.ts';
+import { TASK_FILE, hasClassifier, loadClassifier } from '../train/state.ts';
 import { prepareExamples, readTaskFile } from '../train/taskdata.ts';
 import { TASK_KINDS, type TaskKind, specialTokens } from '../train/tasks.ts';
 
@@ -82,12 +84,12 @@ export const command: Command = {
     const nHead = num(flags, 'n-head');
     const { config, params } = loadCheckpoint(dir, nHead === undefined ? {} : { n_head: nHead });
     const enc = requireVocab(findVocab(str(flags, 'vocab'), resolveDirAtomic(dir), config), config, 'evaluation');
-    const hasClassifier = existsSync(join(resolveDirAtomic(dir), TASK_FILE)) && existsSync(join(resolveDirAtomic(dir), CLASSIFIER_FILE));
+    const fineTuned = hasClassifier(dir);
     const taskFlag = str(flags, 'task') as TaskKind | 'lm' | undefined;
     const data = str(flags, 'data') as string;
     const json = flags.json === true;
 
-    if (taskFlag === 'lm' || (taskFlag === undefined && !hasClassifier)) {
+    if (taskFlag === 'lm' || (taskFlag === undefined && !fineTuned)) {
       const ctx = num(flags, 'ctx') ?? config.n_ctx;
       if (!(Number.isInteger(ctx) && ctx >= 2 && ctx <= config.n_ctx)) throw new UsageError(`gpt1 evaluate: --ctx must be an integer in [2, ${config.n_ctx}], got ${ctx}`);
       const ids = readCorpus(data).flatMap((d) => encode(enc, d));
@@ -101,7 +103,7 @@ export const command: Command = {
       return 0;
     }
 
-    if (!hasClassifier) throw new Error(`${dir}: no fine-tuned classifier (${TASK_FILE}, ${CLASSIFIER_FILE}); use --task lm or a checkpoint from gpt1 finetune`);
+    if (!fineTuned) throw new Error(`${dir}: no fine-tuned classifier (${TASK_FILE}); use --task lm or a checkpoint from gpt1 finetune`);
     const { head, task } = loadClassifier(dir, config.n_embd);
     if (taskFlag !== undefined && taskFlag !== task.task) throw new UsageError(`gpt1 evaluate: the checkpoint was fine-tuned for ${task.task}, not ${taskFlag}`);
     const examples = readTaskFile(task.task, data);
@@ -115,7 +117,7 @@ export const command: Command = {
     });
     if (json) {
       const { predictions, ...rest } = m;
-      console.log(JSON.stringify({ task: task.task, ...(regression ? { regression } : { labels: task.labels }), ...rest, accuracy: regression ? null : rest.accuracy, predictions }));
+      console.log(JSON.stringify(snakeCaseKeys({ task: task.task, ...(regression ? { regression } : { labels: task.labels }), ...rest, accuracy: regression ? null : rest.accuracy, predictions })));
     } else console.log(`${task.task}: ${formatMetrics(m)}`);
     return 0;
   },

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type CommandSpec, type ParsedFlags, UsageError, helpText, parseFlags } from './args.ts';
+import { type CommandSpec, type ParsedFlags, HELP_WIDTH, UsageError, helpText, parseFlags, wrap } from './args.ts';
+import { versionLine } from './version.ts';
 
 /** One `gpt1` command: its flags and what it does with them. Resolves to the exit status. */
 export interface Command {
@@ -21,6 +22,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   // one line per command, e.g.  info: async () => (await import('./info.ts')).command,
   info: async () => (await import('./info.ts')).command,
   convert: async () => (await import('./convert.ts')).command,
+  init: async () => (await import('./init.ts')).command,
   dump: async () => (await import('./dump.ts')).command,
   generate: async () => (await import('./generate.ts')).command,
   verify: async () => (await import('./verify.ts')).command,
@@ -40,11 +42,15 @@ function usage(): string {
   return [
     'gpt1: GPT-1 (Radford et al. 2018) in TypeScript',
     '',
-    'Usage: gpt1 <command> [options]     gpt1 <command> --help',
+    'Usage: gpt1 <command> [options]',
+    '       gpt1 <command> --help',
+    '       gpt1 --version',
     '',
-    `Commands: ${names.join(', ')}`,
+    ...wrap(`Commands: ${names.join(', ')}`, HELP_WIDTH),
     '',
-    'Environment: GPT1_BACKEND=webgpu|headlessgl|webasm|cpu forces the gpu.js backend.',
+    ...wrap('Environment: GPT1_BACKEND=webgpu|headlessgl|webasm|cpu forces the gpu.js backend.', HELP_WIDTH),
+    '',
+    'docs/cli.md describes every command.',
   ].join('\n');
 }
 
@@ -53,9 +59,18 @@ export async function main(argv: readonly string[]): Promise<number> {
   let [name, ...rest] = argv;
   // A two-word command (`gpt1 bpe learn`) is registered under both words.
   if (name !== undefined && rest.length > 0 && lookup(`${name} ${rest[0]}`) !== undefined) [name, rest] = [`${name} ${rest[0]}`, rest.slice(1)];
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--version' || name === '-V' || name === 'version') {
+    console.log(versionLine());
+    return 0;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
-    return name === undefined ? 2 : 0;
+    return 0;
+  }
+  // No command is a usage error: the usage goes to stderr, stdout stays empty.
+  if (name === undefined) {
+    console.error(usage());
+    return 2;
   }
   const load = lookup(name);
   if (load === undefined) {
@@ -64,9 +79,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   try {
     const command = await load();
-    const { flags, help } = parseFlags(command.spec, rest);
+    const { flags, help, version } = parseFlags(command.spec, rest);
     if (help) {
       console.log(helpText(command.spec));
+      return 0;
+    }
+    if (version) {
+      console.log(versionLine());
       return 0;
     }
     return await command.run(flags);

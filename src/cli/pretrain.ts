@@ -26,6 +26,7 @@ import { fork, rng } from '../random.ts';
 import { encode, learnBpe, loadEncoder, writeVocab } from '../tokenizer/index.ts';
 import { readCorpus } from '../train/corpus.ts';
 import { PRETRAIN_DEFAULTS, defaultPretrainWarmup, pretrain } from '../train/pretrain.ts';
+import { PRETRAIN_LR, defaultPretrainLr, lossHasNotMoved } from '../train/defaults.ts';
 import { createProgress, metricsLog } from '../train/progress.ts';
 import { SCHEDULE_NAMES, type ScheduleName } from '../train/schedules.ts';
 import { hasTrainingState, loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainingSnapshot } from '../train/state.ts';
@@ -90,12 +91,12 @@ export const command: Command = {
       steps: { kind: 'int', help: 'number of updates (default 1000)' },
       batch: { kind: 'int', help: `sequences per update (paper: 64; default ${PRETRAIN_DEFAULTS.batch})` },
       ctx: { kind: 'int', help: 'tokens per sequence (paper: 512; default n_ctx)' },
-      lr: { kind: 'number', help: `maximal learning rate (paper: ${PRETRAIN_DEFAULTS.lr})` },
+      lr: { kind: 'number', help: `peak learning rate (default by model size: ${Object.entries(PRETRAIN_LR).map(([k, v]) => `${k} ${v}`).join(', ')}; the paper's is ${PRETRAIN_DEFAULTS.lr})` },
       schedule: { kind: 'string', choices: SCHEDULE_NAMES, help: `learning-rate schedule (default ${PRETRAIN_DEFAULTS.schedule})` },
       warmup: { kind: 'number', help: 'warm-up as a fraction of the updates (default: the paper\'s 2000 updates, or 10% of a shorter run)' },
       l2: { kind: 'number', help: 'decoupled weight decay on matrices (default 0.01)' },
       'max-grad-norm': { kind: 'number', help: 'clip the global gradient norm (default 1; 0 disables)' },
-      dropout: { kind: 'boolean', default: true, help: 'dropout at the config\'s rates (--dropout false to disable)' },
+      dropout: { kind: 'boolean', default: true, help: 'dropout at the config\'s rates (--no-dropout to disable)' },
       seed: { kind: 'int', help: `random seed (default ${PRETRAIN_DEFAULTS.seed})` },
       vocab: { kind: 'string', help: 'BPE vocabulary directory (default: the --from checkpoint\'s, else learned from the data)' },
       merges: { kind: 'int', default: 1000, help: 'BPE merges to learn when there is no vocabulary' },
@@ -165,17 +166,22 @@ export const command: Command = {
       lr: saved.lr as number, schedule: saved.schedule as ScheduleName, warmup: saved.warmup as number, l2: saved.l2 as number,
       maxGradNorm: saved.max_grad_norm as number, b1: saved.b1 as number, b2: saved.b2 as number, e: saved.e as number, vectorL2: saved.vector_l2 as boolean,
     };
-    const hp = { lr: PRETRAIN_DEFAULTS.lr, schedule: PRETRAIN_DEFAULTS.schedule, warmup: defaultPretrainWarmup(steps), ...fromSaved, ...defined({ ...opt, seed: undefined }) };
+    const sizeLr = defaultPretrainLr(config);
+    const hp = { lr: sizeLr.lr, schedule: PRETRAIN_DEFAULTS.schedule, warmup: defaultPretrainWarmup(steps), ...fromSaved, ...defined({ ...opt, seed: undefined }) };
+    const lrWhy = opt.lr !== undefined ? '--lr' : saved !== undefined ? 'resumed' : `default for the ${sizeLr.preset} size${sizeLr.preset === 'gpt1' ? ', the paper\'s' : ', measured for it (src/train/defaults.ts)'}`;
     const dropout = saved !== undefined && flags.dropout === true ? (saved.dropout as boolean) : flags.dropout === true;
     if (ctx > config.n_ctx) throw new UsageError(`gpt1 pretrain: --ctx ${ctx} exceeds the model's n_ctx = ${config.n_ctx}`);
     if (corpusIds.length < ctx) throw new Error(`${str(flags, 'data')}: ${corpusIds.length} tokens, fewer than one sequence of --ctx ${ctx}`);
 
-    say(`pre-training ${config.n_layer}×${config.n_embd} (n_vocab ${config.n_vocab}, n_ctx ${config.n_ctx}) on ${corpusIds.length.toLocaleString('en-US')} tokens: ${steps} updates of ${batch}×${ctx} tokens, lr ${hp.lr} ${hp.schedule} (warm-up ${(hp.warmup * 100).toFixed(2)}%)${resume ? `, resuming at update ${resume.state.step}` : ''}`);
+    say(`pre-training ${config.n_layer}×${config.n_embd} (n_vocab ${config.n_vocab}, n_ctx ${config.n_ctx}) on ${corpusIds.length.toLocaleString('en-US')} tokens: ${steps} updates of ${batch}×${ctx} tokens, lr ${hp.lr} (${lrWhy}) ${hp.schedule} (warm-up ${(hp.warmup * 100).toFixed(2)}%)${resume ? `, resuming at update ${resume.state.step}` : ''}`);
     const log = metricsLog(paths.metrics, resume !== undefined, resume?.state.step);
     const bar = createProgress(quiet ? { write: () => true } : process.stderr, 10);
     const t0 = Date.now();
     let tokens = 0;
     let done = 0;
+    const losses: number[] = [];
+    const warmupEnd = Math.ceil(hp.warmup * steps);
+    let judged = false;
     const result = await pretrain({
       params, config, corpusIds, steps, batch, ctx, seed, dropout, resume, stopAfter,
       ...hp,
@@ -186,6 +192,13 @@ export const command: Command = {
         done++;
         log.write({ step: s.step, loss: s.loss, lr: s.lr, grad_norm: s.gradNorm, tokens: s.tokens, elapsed_s: (Date.now() - t0) / 1000 });
         bar.update({ step: s.step, total: s.totalSteps, loss: s.loss, tokens, elapsedMs: Date.now() - t0, stepsThisRun: done });
+        losses.push(s.loss);
+        // Once, at least 10 updates after the warm-up and with 20 losses seen: a loss that
+        // has not moved means a learning rate too small (or too large).
+        if (!judged && s.step >= warmupEnd + 10 && losses.length >= 20) {
+          judged = true;
+          if (lossHasNotMoved(losses)) bar.note(`warning: the loss has not moved after the warm-up (${losses[0].toFixed(3)} → ${s.loss.toFixed(3)}); the learning rate ${hp.lr} may be too small (or too large): try --lr`);
+        }
       },
     });
     bar.done();

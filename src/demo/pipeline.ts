@@ -32,8 +32,14 @@ import { type GPTConfig, makeConfig } from '../config.ts';
 import { type ClassificationExample, type DataStats, type MultipleChoiceExample, prepareDemoData } from '../data/tasks.ts';
 import { generateIds } from '../generate.ts';
 import { type Params, countParams, initParams } from '../params.ts';
+import { saveHF } from '../checkpoint/hf.ts';
+import { vocabFiles } from '../checkpoint/common.ts';
+import { writeDirAtomic } from '../io/atomic.ts';
+import { writeJsonl } from '../data/jsonl.ts';
+import { modelFiles } from '../train/state.ts';
 import { fork, rng } from '../random.ts';
-import { lineChart } from '../report/svg.ts';
+import { PALETTE, type Series, lineChart } from '../report/svg.ts';
+import { snakeCaseKeys } from '../report/json.ts';
 import { decode, encode, loadEncoder } from '../tokenizer/encoder.ts';
 import { learnBpe, writeVocab } from '../tokenizer/learn.ts';
 import { addSpecialTokens } from '../train/classifier.ts';
@@ -182,6 +188,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResults> {
   const preSeconds = since(t3);
   const heldoutAfter = (await evaluateLm(pre.params, config, heldout)).loss;
   log(`      L1 ${pre.log[0].loss.toFixed(3)} → ${pre.log[pre.log.length - 1].loss.toFixed(3)} (training); held-out LM loss ${heldoutBefore.toFixed(3)} → ${heldoutAfter.toFixed(3)}; ${preSeconds.toFixed(0)} s, ${Math.round(tokens / preSeconds)} tokens/s`);
+  const pretrainedDir = join(o.out, PRETRAINED_DIR);
+  saveHF(pretrainedDir, config, pre.params, { vocabDir });
+  log(`      saved the pre-trained language model to ${pretrainedDir}`);
 
   // 4. Samples from the language model -----------------------------------------
   log(`\n[4/6] samples from the pre-trained model (temperature 0.8, top-k 20)`);
@@ -211,7 +220,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResults> {
     { name: 'full', description: 'pre-trained, L3 = L2 + 0.5·L1', params: pre.params, lmCoef: 0.5 },
   ];
   const results: ArmResult[] = [];
-  const curves: { name: string; points: [number, number][] }[] = [];
+  const armCurves: ArmCurve[] = [];
+  let best: { name: string; valid: number; files: ReturnType<typeof modelFiles> } | undefined;
   for (const [i, arm] of arms.entries()) {
     log(`\n[5/6] fine-tuning arm ${i + 1}/3: ${arm.name} (${arm.description}); ${p.epochs} epochs of ${train.length} examples, batch ${p.batch}`);
     const t5 = performance.now();
@@ -229,7 +239,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResults> {
     const m = await evaluate({ params: ft.params, config: ft.config, head: ft.head, task: kind, data: test });
     const seconds = since(t5);
     results.push({ name: arm.name, description: arm.description, pretrained: arm.params !== init, lm_coef: arm.lmCoef, accuracy: m.accuracy, lm_loss: m.lmLoss, clf_loss: m.clfLoss, seconds, valid_accuracy: ft.validation.map((v) => v.accuracy) });
-    curves.push({ name: arm.name, points: smooth(ft.log.map((l) => l.clfLoss ?? l.loss), 10).map((v, k) => [k + 1, v]) });
+    // The best arm by final validation accuracy (never by test accuracy); a tie goes to the later arm.
+    const validAcc = ft.validation.length > 0 ? ft.validation[ft.validation.length - 1].accuracy : 0;
+    if (best === undefined || validAcc >= best.valid) best = { name: arm.name, valid: validAcc, files: modelFiles(ft.config, ft.params, ft.head, ft.task) };
+    armCurves.push({ name: arm.name, loss: ft.log.map((l) => l.clfLoss ?? l.loss), epoch: ft.log.map((l) => l.epoch ?? 1), validAccuracy: ft.validation.map((v) => v.accuracy) });
     log(`      test accuracy ${m.accuracy.toFixed(3)}, test LM loss ${m.lmLoss.toFixed(3)}, ${seconds.toFixed(0)} s`);
   }
 
@@ -246,14 +259,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoResults> {
     },
     arms: results, samples,
   };
-  const files = ['results.json', 'results.md', 'finetune-curves.svg', 'pretrain-curve.svg'];
-  writeFileSync(join(o.out, 'pretrain-curve.svg'), lineChart(
-    [{ name: 'L1 (batch)', points: pre.log.map((l, k) => [k + 1, l.loss]) }, { name: 'L1 (mean of 10)', points: smooth(pre.log.map((l) => l.loss), 10).map((v, k) => [k + 1, v]) }],
-    { title: `Pre-training (${o.task}): language-model loss`, xLabel: 'update', yLabel: 'cross-entropy (nats/token)' },
-  ));
-  writeFileSync(join(o.out, 'finetune-curves.svg'), lineChart(curves, {
-    title: `Fine-tuning (${o.task}): classification loss L2, mean of 10 updates`, xLabel: 'update', yLabel: 'L2 (nats)',
-  }));
+  const finetunedDir = join(o.out, FINETUNED_DIR);
+  writeDirAtomic(finetunedDir, { ...best!.files, ...vocabFiles(vocabDir, 'hf') });
+  const testFile = join(o.out, 'data', 'test.jsonl');
+  mkdirSync(join(o.out, 'data'), { recursive: true });
+  writeJsonl(testFile, data.test);
+  log(`\n      saved the best fine-tuned model (${best!.name}, validation accuracy ${best!.valid.toFixed(3)}) to ${finetunedDir}, and the test split to ${testFile}`);
+  const files = ['results.json', 'results.md', 'finetune-curves.svg', 'pretrain-curve.svg', `${PRETRAINED_DIR}/`, `${FINETUNED_DIR}/`, 'data/test.jsonl'];
+  writeFileSync(join(o.out, 'pretrain-curve.svg'), pretrainChart(o.task, pre.log.map((l) => l.loss), heldoutBefore, heldoutAfter));
+  writeFileSync(join(o.out, 'finetune-curves.svg'), finetuneChart(o.task, armCurves));
   const results_: DemoResults = { ...partial, seconds: since(t0), files };
   writeFileSync(join(o.out, 'results.json'), `${JSON.stringify(results_, null, 2)}\n`);
   writeFileSync(join(o.out, 'results.md'), resultsMarkdown(results_));
@@ -261,7 +275,67 @@ export async function runDemo(o: DemoOptions): Promise<DemoResults> {
   log(resultsTable(results_));
   log(`\nwritten to ${o.out}: ${files.join(', ')}, vocab/`);
   log(`total ${since(t0).toFixed(0)} s`);
+  log(`\n${nextSteps(o.out, PROMPTS[o.task][0]).join('\n')}`);
   return results_;
+}
+
+/** The pre-training chart: the raw batch loss, faint, under its moving mean, and the held-out loss before and after. */
+export function pretrainChart(task: string, losses: readonly number[], heldoutBefore: number, heldoutAfter: number): string {
+  const raw = losses.map((l, k): [number, number] => [k + 1, l]);
+  return lineChart([
+    { name: 'L1, batch (raw)', points: raw, style: { colour: PALETTE[5], opacity: 0.35, width: 1 } },
+    { name: 'L1, mean of 10', points: smooth(losses, 10).map((v, k) => [k + 1, v]), style: { colour: PALETTE[0], width: 2.5 } },
+    { name: 'held-out L1', points: [[0, heldoutBefore], [losses.length, heldoutAfter]], style: { colour: PALETTE[1], dash: '6 4', markers: true } },
+  ], { title: `Pre-training (${task}): language-model loss`, xLabel: 'update', yLabel: 'cross-entropy (nats/token)' });
+}
+
+/** One fine-tuning arm's curves: the classification loss and epoch of every update, and the validation accuracy after each epoch. */
+export interface ArmCurve {
+  readonly name: string;
+  readonly loss: readonly number[];
+  readonly epoch: readonly number[];
+  readonly validAccuracy: readonly number[];
+}
+
+/**
+ * The fine-tuning chart: each arm's L2 (mean of 10 updates, left axis) and its
+ * validation accuracy after each epoch (dots, right axis, 0 to 1), with the epochs marked.
+ */
+export function finetuneChart(task: string, arms: readonly ArmCurve[]): string {
+  // The update that ends each epoch, where the validation accuracy is measured (the arms share the schedule).
+  const ends = (a: ArmCurve) => a.epoch.flatMap((e, k) => (k + 1 === a.epoch.length || a.epoch[k + 1] !== e ? [k + 1] : []));
+  const series: Series[] = arms.flatMap((a, i) => {
+    const colour = PALETTE[i % PALETTE.length];
+    const epochEnds = ends(a);
+    return [
+      { name: `${a.name}: L2`, points: smooth(a.loss, 10).map((v, k): [number, number] => [k + 1, v]), style: { colour } },
+      { name: `${a.name}: valid. accuracy`, points: a.validAccuracy.map((v, k): [number, number] => [epochEnds[k] ?? k + 1, v]), style: { colour, axis: 'right' as const, dash: '6 4', markers: true } },
+    ];
+  });
+  return lineChart(series, {
+    title: `Fine-tuning (${task}): loss L2 (mean of 10 updates) and validation accuracy`, xLabel: 'update', yLabel: 'L2 (nats)',
+    xMarks: arms.length ? ends(arms[0]).map((x, k) => ({ x, label: `epoch ${k + 1}` })) : [],
+    right: { label: 'validation accuracy', min: 0, max: 1 },
+  });
+}
+
+/** Where `npm start` saves the pre-trained language model and the best fine-tuned model, under its output folder. */
+export const PRETRAINED_DIR = 'pretrained';
+export const FINETUNED_DIR = 'finetuned';
+
+/** What to try next, printed at the end of the main job: commands on the models it saved. */
+export function nextSteps(out: string, prompt: string): string[] {
+  const q = (s: string) => (/^[\w./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const pre = q(join(out, PRETRAINED_DIR));
+  const fine = q(join(out, FINETUNED_DIR));
+  return [
+    'Next, try:',
+    `  npx gpt1 generate --checkpoint ${pre} --prompt ${q(prompt)} --max-new-tokens 30 --top-p 0.9`,
+    `  npx gpt1 evaluate --checkpoint ${fine} --data ${q(join(out, 'data', 'test.jsonl'))}`,
+    `  npx gpt1 info --checkpoint ${fine}`,
+    `  npx gpt1 dump --checkpoint ${pre} --text ${q(prompt)} --out ${q(join(out, 'dump'))} --attention-svg`,
+    '  npx gpt1 --help',
+  ];
 }
 
 /** The Table-5-like table as Markdown. */

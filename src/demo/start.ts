@@ -4,6 +4,7 @@
  * @module
  */
 import { type CommandSpec, type FlagSpec, UsageError, helpText, parseFlags } from '../cli/args.ts';
+import { versionLine } from '../cli/version.ts';
 import { backend } from '../kernels/backend.ts';
 import { runDemo } from './pipeline.ts';
 import { type DemoPreset, PRESETS } from './presets.ts';
@@ -28,6 +29,7 @@ const OVERRIDES: Readonly<Record<string, [keyof DemoPreset, string]>> = {
 
 const SPEC: CommandSpec = {
   name: 'start',
+  invocation: 'npm start --',
   summary: 'pre-train a small GPT-1 on real unlabelled text, fine-tune it three ways (Table 5 in miniature), and report',
   examples: ['npm start', 'npm start -- --task wordnet', 'npm start -- --preset full --out runs/full', 'npm start -- --pretrain-steps 300 --epochs 2'],
   flags: {
@@ -43,9 +45,13 @@ const SPEC: CommandSpec = {
 /** Runs the main job with `argv` and resolves to the exit status. */
 export async function start(argv: readonly string[]): Promise<number> {
   try {
-    const { flags, help } = parseFlags(SPEC, argv);
+    const { flags, help, version } = parseFlags(SPEC, argv);
     if (help) {
-      console.log(helpText(SPEC).replace('gpt1 start', 'npm start --'));
+      console.log(helpText(SPEC));
+      return 0;
+    }
+    if (version) {
+      console.log(versionLine());
       return 0;
     }
     if (flags.backend !== undefined) process.env.GPT1_BACKEND = String(flags.backend);

@@ -83,6 +83,26 @@ export const VOCAB_FILE_NAMES: readonly (readonly [encoder: string, merges: stri
   ['encoder.json', 'vocab.bpe'],
 ];
 
+/** The original's naming for a vocabulary of N merges: `encoder_bpe_<N>.json` + `vocab_<N>.bpe` (the release has N = 40000). */
+export function originalVocabNames(merges: number): readonly [encoder: string, merges: string] {
+  return [`encoder_bpe_${merges}.json`, `vocab_${merges}.bpe`];
+}
+
+/**
+ * The vocabulary file pair among `files`: the first of {@link VOCAB_FILE_NAMES} present,
+ * else the original's naming with any merge count (`encoder_bpe_1000.json` +
+ * `vocab_1000.bpe`, as `gpt1 bpe learn` writes it).
+ */
+export function findVocabNames(files: ReadonlySet<string>): readonly [string, string] | undefined {
+  const fixed = VOCAB_FILE_NAMES.find(([e, m]) => files.has(e) && files.has(m));
+  if (fixed !== undefined) return fixed;
+  for (const f of [...files].sort()) {
+    const n = /^encoder_bpe_(\d+)\.json$/.exec(f)?.[1];
+    if (n !== undefined && files.has(`vocab_${n}.bpe`)) return [f, `vocab_${n}.bpe`];
+  }
+  return undefined;
+}
+
 /**
  * Builds a text encoder from the contents of the two files: the JSON object
  * `piece → id` and the merges text. Special tokens get ids `len(encoder) + k` as in
@@ -136,9 +156,9 @@ export function textEncoderFromData(vocab: unknown, mergesText: string, source =
 export function loadEncoder(dir: string = DEFAULT_VOCAB_DIR): GptTextEncoder {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`vocabulary directory not found: ${dir}`);
   const files = new Set(readdirSync(dir));
-  const names = VOCAB_FILE_NAMES.find(([e, m]) => files.has(e) && files.has(m));
+  const names = findVocabNames(files);
   if (names === undefined) {
-    const expected = VOCAB_FILE_NAMES.map(([e, m]) => `${e} + ${m}`).join(', ');
+    const expected = [...VOCAB_FILE_NAMES.map(([e, m]) => `${e} + ${m}`), 'encoder_bpe_<N>.json + vocab_<N>.bpe'].join(', ');
     const found = [...files].filter((f) => /\.(json|bpe|txt)$/.test(f)).join(', ') || 'none';
     throw new Error(`${dir}: no vocabulary found (expected one of ${expected}; found: ${found})`);
   }

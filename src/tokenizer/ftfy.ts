@@ -32,7 +32,7 @@
  * @module
  */
 
-import { HTML5_ENTITIES } from './html5-entities.ts';
+import { decodeHTMLStrict } from 'entities';
 import { pyLen } from './python.ts';
 
 // ---------------------------------------------------------------------------
@@ -401,7 +401,7 @@ const HTML_ENTITY_RE = /&#?[\p{L}\p{N}_]{0,8};/gu;
 
 /**
  * ftfy `fixes.unescape_html`: decodes `&name;`, `&#123;` and `&#x7b;` references
- * (names from the HTML5 list; numeric references 0x80–0x9F read as Windows-1252,
+ * (names from the HTML5 list, through the `entities` package; numeric references 0x80–0x9F read as Windows-1252,
  * as browsers do). Anything it cannot decode is left as it is.
  *
  * @example unescapeHtml('&lt;tag&gt;') === '<tag>'
@@ -416,8 +416,10 @@ export function unescapeHtml(text: string): string {
       if (codept >= 0x80 && codept < 0xa0) return String.fromCodePoint(sloppy1252Char(codept));
       return String.fromCodePoint(codept);
     }
-    const name = m.slice(1, -1);
-    return Object.hasOwn(HTML5_ENTITIES, name) ? HTML5_ENTITIES[name] : m;
+    // A named reference `&name;`: the WHATWG list of HTML5 names (the `entities`
+    // package; the same list as Python's html.entities.html5 that ftfy uses). Strict
+    // mode decodes only a whole name followed by its `;` (`&ampx;` stays as it is).
+    return decodeHTMLStrict(m);
   });
 }
 

@@ -4,9 +4,9 @@
  *
  * | file | content |
  * |---|---|
- * | `config.json`, `model.safetensors` | the model, Hugging Face layout (`checkpoint/hf.ts`); `loadCheckpoint(dir)` reads it |
+ * | `config.json`, `model.safetensors` | the model, Hugging Face layout (`checkpoint/hf.ts`); `loadCheckpoint(dir)` reads it. Fine-tuned: the task head too, in the names transformers' `OpenAIGPTDoubleHeadsModel` / `OpenAIGPTForSequenceClassification` load (`checkpoint/heads.ts`) |
  * | `vocab.json`, `merges.txt` | the BPE vocabulary, when known (copied from any naming `loadEncoder` reads) |
- * | `classifier.safetensors` | fine-tuning only: `clf.weight` [n_embd, n_out], `clf.bias` [n_out] |
+ * | `classifier.safetensors` | older fine-tuned checkpoints only (still read): `clf.weight` [n_embd, n_out], `clf.bias` [n_out] |
  * | `task.json` | fine-tuning only: `{ "task", "labels", "n_out", "regression" }` |
  * | `optimizer.safetensors` | Adam moments: `m.<param>` and `v.<param>` for every trained parameter |
  * | `trainer_state.json` | `step` (updates made = Adam's t), `total_steps` (t_total), `seed`, the hyper-parameters, and the data fingerprint |
@@ -28,7 +28,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GPTConfig } from '../config.ts';
 import { loadCheckpoint } from '../checkpoint/index.ts';
-import { hfFiles } from '../checkpoint/hf.ts';
+import { HF_WEIGHTS, hfFiles } from '../checkpoint/hf.ts';
+import { type HeadTask, headFromHF, hfHeadConfig, hfHeadTensors } from '../checkpoint/heads.ts';
 import { readJson, vocabFiles } from '../checkpoint/common.ts';
 import { type FileContent, resolveDirAtomic, writeDirAtomic } from '../io/atomic.ts';
 import { encodeSafetensorsChunks, readSafetensors } from '../io/safetensors.ts';
@@ -80,13 +81,8 @@ export interface TrainingSnapshot {
 
 /** The files of a training checkpoint (see the module comment); `vocabDir` adds the vocabulary. */
 export function trainingFiles(snap: TrainingSnapshot, vocabDir?: string): Record<string, FileContent> {
-  const files: Record<string, FileContent> = { ...hfFiles(snap.config, snap.params) };
+  const files: Record<string, FileContent> = { ...modelFiles(snap.config, snap.params, snap.head, snap.task) };
   if (vocabDir !== undefined) Object.assign(files, vocabFiles(vocabDir, 'hf'));
-  if (snap.head !== undefined) {
-    if (snap.task === undefined) throw new Error('a checkpoint with a classifier needs its task description');
-    files[CLASSIFIER_FILE] = encodeSafetensorsChunks([[CLF_WEIGHT, snap.head[CLF_WEIGHT]], [CLF_BIAS, snap.head[CLF_BIAS]]]);
-    files[TASK_FILE] = `${JSON.stringify(snap.task, null, 2)}\n`;
-  }
   const moments: [string, Tensor][] = [];
   for (const name of Object.keys(snap.opt.m)) moments.push([`m.${name}`, snap.opt.m[name]], [`v.${name}`, snap.opt.v[name]]);
   files[OPTIMIZER_FILE] = encodeSafetensorsChunks(moments, { t: String(snap.opt.t) });
@@ -94,26 +90,68 @@ export function trainingFiles(snap: TrainingSnapshot, vocabDir?: string): Record
   return files;
 }
 
+/** How a task's head is named for transformers. */
+function headTask(task: TaskInfo): HeadTask {
+  return { multipleChoice: task.task === 'multiple-choice', labels: task.labels, regression: task.regression };
+}
+
+/**
+ * The model files of a checkpoint (Hugging Face layout): the language model alone, or,
+ * fine-tuned, with its head in transformers' names and `task.json`.
+ */
+export function modelFiles(config: GPTConfig, params: Params, head?: ClassifierHead, task?: TaskInfo): Record<string, FileContent> {
+  if (head === undefined) return hfFiles(config, params);
+  if (task === undefined) throw new Error('a checkpoint with a classifier needs its task description');
+  const ours = { weight: head[CLF_WEIGHT], bias: head[CLF_BIAS] };
+  return {
+    ...hfFiles(config, params, { tensors: hfHeadTensors(headTask(task), ours), config: hfHeadConfig(headTask(task), task.n_out) }),
+    [TASK_FILE]: `${JSON.stringify(task, null, 2)}\n`,
+  };
+}
+
+/** Whether `dir` holds a fine-tuned checkpoint (`task.json`, and the head in `model.safetensors` or, older, `classifier.safetensors`). */
+export function hasClassifier(dir: string): boolean {
+  try {
+    return existsSync(join(resolveDirAtomic(dir), TASK_FILE));
+  } catch {
+    return false;
+  }
+}
+
 /** Writes a training checkpoint to `dir`, atomically. */
 export function saveTrainingCheckpoint(dir: string, snap: TrainingSnapshot, vocabDir?: string): void {
   writeDirAtomic(dir, trainingFiles(snap, vocabDir));
 }
 
-/** Reads `task.json` and `classifier.safetensors` of a fine-tuned checkpoint. */
+/**
+ * Reads the task and head of a fine-tuned checkpoint: `task.json`, and the head from
+ * `model.safetensors` (transformers' names) or from an older `classifier.safetensors`.
+ */
 export function loadClassifier(dir: string, nEmbd: number): { head: ClassifierHead; task: TaskInfo } {
   const real = resolveDirAtomic(dir);
   const taskPath = join(real, TASK_FILE);
-  const path = join(real, CLASSIFIER_FILE);
-  if (!existsSync(taskPath) || !existsSync(path)) throw new Error(`${dir}: no fine-tuned classifier (${TASK_FILE} and ${CLASSIFIER_FILE}); run gpt1 finetune first`);
+  const old = join(real, CLASSIFIER_FILE);
+  if (!existsSync(taskPath)) throw new Error(`${dir}: no fine-tuned classifier (${TASK_FILE}); run gpt1 finetune first`);
   const json = readJson(taskPath) as Partial<TaskInfo> | null;
   if (json === null || typeof json !== 'object' || !TASK_KINDS.includes(json.task as TaskKind) || !Array.isArray(json.labels) || !Number.isInteger(json.n_out)) {
     throw new Error(`${taskPath}: expected {"task": one of ${TASK_KINDS.join('|')}, "labels": [...], "n_out": integer}`);
   }
-  const file = readSafetensors(path);
-  const head: ClassifierHead = Object.freeze({ [CLF_WEIGHT]: file.tensors[CLF_WEIGHT], [CLF_BIAS]: file.tensors[CLF_BIAS] });
+  const task: TaskInfo = Object.freeze({ task: json.task as TaskKind, labels: Object.freeze([...json.labels]) as Label[], n_out: json.n_out as number, regression: json.regression === true });
+  let head: ClassifierHead;
+  let path: string;
+  if (existsSync(old)) {
+    path = old;
+    const file = readSafetensors(old);
+    head = Object.freeze({ [CLF_WEIGHT]: file.tensors[CLF_WEIGHT], [CLF_BIAS]: file.tensors[CLF_BIAS] });
+  } else {
+    path = join(real, HF_WEIGHTS);
+    const file = readSafetensors(path);
+    const h = headFromHF(headTask(task), (name) => file.tensors[name], path);
+    head = Object.freeze({ [CLF_WEIGHT]: h.weight, [CLF_BIAS]: h.bias });
+  }
   const nOut = validateClassifier(head, nEmbd);
-  if (nOut !== json.n_out) throw new Error(`${path}: ${nOut} outputs, ${TASK_FILE} says ${json.n_out}`);
-  return { head, task: Object.freeze({ task: json.task as TaskKind, labels: Object.freeze([...json.labels]) as Label[], n_out: nOut, regression: json.regression === true }) };
+  if (nOut !== task.n_out) throw new Error(`${path}: ${nOut} outputs, ${TASK_FILE} says ${task.n_out}`);
+  return { head, task };
 }
 
 /** Whether `dir` holds a training checkpoint that can be resumed. */
@@ -149,7 +187,7 @@ export function loadTrainingCheckpoint(dir: string): TrainingSnapshot {
   }
   let head: ClassifierHead | undefined;
   let task: TaskInfo | undefined;
-  if (existsSync(join(real, CLASSIFIER_FILE))) ({ head, task } = loadClassifier(real, config.n_embd));
+  if (hasClassifier(real)) ({ head, task } = loadClassifier(real, config.n_embd));
   const trained = { ...params, ...(head ?? {}) };
   for (const name of Object.keys(trained)) {
     if (m[name] === undefined || v[name] === undefined) throw new Error(`${optPath}: no moments for parameter ${name}`);
