@@ -10,7 +10,7 @@
  * ## Which kernel
  * | backend | kernel | why |
  * |---|---|---|
- * | webasm | {@link kernelRows4} (M ≥ 4), {@link kernelRow} / {@link kernelRowResident} (M < 4) | 4 rows per thread, integer running indices: ≈ 5× the simple kernel per core |
+ * | webasm | {@link kernelRows4} (M ≥ 4), {@link kernelRow} / {@link kernelRowPanels} (M < 4) | 4 rows per thread, integer running indices, compiled with the gpu.js patch's `optimizeWasm`; B read 4 adjacent numbers at a time (`orient`), in column tiles; resident matrix-vector weights packed in panels |
  * | cpu | {@link kernelRows4Cpu} | 4 rows per thread in plain JavaScript |
  * | webgpu, headlessgl, webgl2, webgl | {@link kernelCols4} | 4 columns per thread, one `vec4` store; checked on SwiftShader (Node and Chromium), no hardware GPU here |
  *
@@ -48,7 +48,7 @@
  */
 import type { IKernelRunShortcut } from 'gpu.js';
 import type { Backend } from './backend.ts';
-import { kernelCols4, kernelRow, kernelRowResident, kernelRows4, kernelRows4Cpu, kernelSimple } from './sources.ts';
+import { kernelCols4, kernelRow, kernelRowPanels, kernelRows4, kernelRows4Cpu, kernelSimple } from './sources.ts';
 import { prepareKernel, recoverFlat, releaseKernel } from './webasm-tuning.ts';
 
 /** A strided view of an operand: element (z, i, j) is data[offset + z·sz + i·si + j·sj]. */
@@ -102,7 +102,7 @@ export function kernelKind(be: Backend, M: number): KernelKind {
   return 'cols4';
 }
 
-const SOURCES = { simple: kernelSimple, rows4: kernelRows4, row: kernelRow, rowResident: kernelRowResident, rows4cpu: kernelRows4Cpu, cols4: kernelCols4 } as const;
+const SOURCES = { simple: kernelSimple, rows4: kernelRows4, row: kernelRow, rowResident: kernelRowPanels, rows4cpu: kernelRows4Cpu, cols4: kernelCols4 } as const;
 
 // ---------------------------------------------------------------------------------
 // Tile sizes
@@ -138,7 +138,9 @@ export function tileSizes(p: Product, lim: TileLimits): { tz: number; tm: number
     if (overA || overC) candidates.push(['m', cm]);
     if (overA || overB) candidates.push(['k', ck]);
     if (overB || overC) candidates.push(['n', cn]);
-    candidates.sort((x, y) => y[1] - x[1]);
+    // the largest first; on a tie k is cut last, so that C and Cᵀ (the same
+    // product with m and n swapped, see `orient`) cut K alike
+    candidates.sort((x, y) => y[1] - x[1] || (x[0] === 'k' ? 1 : 0) - (y[0] === 'k' ? 1 : 0));
     const [dim] = candidates[0];
     if (dim === 'm') cm = half(cm);
     else if (dim === 'k') ck = half(ck);
@@ -211,8 +213,41 @@ interface Launch {
   readonly K: number;
   /** Output columns, rounded up to a multiple of 4 for the fast kernels. */
   readonly Np: number;
+  /** The columns of B that hold numbers (≤ Np), where it matters: a resident weight stored transposed. */
+  readonly N?: number;
+  /**
+   * `rows4` on webasm, one batch entry: the columns are cut into tiles of this
+   * many, one tile per `thread.z` (see `COLUMN_TILE`); Np is then a multiple of it.
+   */
+  readonly colTile?: number;
   readonly a: Operand;
   readonly b: Operand;
+}
+
+/**
+ * The code-generation improvements of the patched gpu.js that the fast webasm
+ * kernels use (docs/gpujs-patch.md). `GPT1_WASM_OPTIMIZE=0` turns them off, and
+ * a comma-separated list picks some (the benchmark compares them that way).
+ */
+const WASM_OPTIMIZATIONS: boolean | Record<string, boolean> = (() => {
+  const v = process.env.GPT1_WASM_OPTIMIZE;
+  if (v === undefined || v === '' || v === '1') return true;
+  if (v === '0') return false;
+  return Object.fromEntries(v.split(',').map((name) => [name.trim(), true]));
+})();
+
+/** Columns per panel of a resident matrix-vector weight ({@link kernelRowPanels}). */
+const PANEL = 16;
+
+/** B's tile (K × N, any strides) packed in panels of `PANEL` columns: (k, n) at ⌊n/P⌋·PK + Pk + n mod P, zero-padded to Np columns. */
+function packedPanels(b: Operand, K: number, N: number, Np: number): Float32Array {
+  const w = new Float32Array(K * Np);
+  for (let n = 0; n < N; n++) {
+    const src = b.offset + n * b.sj;
+    let dst = Math.floor(n / PANEL) * PANEL * K + (n % PANEL);
+    for (let k = 0; k < K; k++, dst += PANEL) w[dst] = b.data[src + k * b.si];
+  }
+  return w;
 }
 
 function createKernel(be: Backend, L: Launch): IKernelRunShortcut {
@@ -224,24 +259,38 @@ function createKernel(be: Backend, L: Launch): IKernelRunShortcut {
     sBz: b.sz, sBk: b.si, sBk2: 2 * b.si, sBk3: 3 * b.si, sBk4: 4 * b.si, sBn: b.sj,
   };
   if (L.kind === 'cols4') Object.assign(constants, { sBn2: 2 * b.sj, sBn3: 3 * b.sj, sBn4: 4 * b.sj });
-  if (L.kind === 'rowResident') constants.w = b.data;
+  if (L.kind === 'rowResident') {
+    // The weight is packed once, here (it is the kernel's constant from now on).
+    constants.w = packedPanels(b, L.K, L.N ?? L.Np, L.Np);
+    Object.assign(constants, { sBp: PANEL * L.K, P: PANEL, P2: 2 * PANEL, P3: 3 * PANEL, P4: 4 * PANEL });
+  }
+  if (L.colTile !== undefined) {
+    // thread.z walks the column tiles: B's z stride is one tile, A is the same for all
+    Object.assign(constants, { sAz: 0, sBz: L.colTile * b.sj });
+  }
+  const output = L.colTile !== undefined ? [L.colTile, rows, L.Np / L.colTile]
+    : L.kind === 'rowResident' ? [PANEL, L.Np / PANEL, L.M]
+    : [L.kind === 'cols4' ? L.Np / 4 : L.Np, rows, L.tz];
   const kernel = be.gpu.createKernel(SOURCES[L.kind] as never, {
-    output: [L.kind === 'cols4' ? L.Np / 4 : L.Np, rows, L.tz],
+    output,
     constants,
     precision: 'single',
     tactic: 'precision',
     asyncMode: be.asyncMode,
     // Integer constants keep `(ai | 0) + sAm` integer arithmetic in the fast kernels.
     strictIntegers: L.kind !== 'simple' && L.kind !== 'cols4',
+    // The patched gpu.js's better WebAssembly (docs/gpujs-patch.md): i32 indices,
+    // one v128.load for 4 adjacent numbers. An unpatched gpu.js ignores the setting.
+    ...(be.name === 'webasm' && L.kind !== 'simple' ? { optimizeWasm: WASM_OPTIMIZATIONS } : {}),
     ...(L.kind === 'rows4' || L.kind === 'rows4cpu' || L.kind === 'cols4' ? { returnType: 'Array(4)' as const } : {}),
-  });
+  } as never);
   prepareKernel(be, kernel);
   return kernel;
 }
 
 function getKernel(be: Backend, L: Launch): IKernelRunShortcut {
   const { a, b } = L;
-  const shape = `${L.kind}|${L.tz}x${L.M}x${L.K}x${L.Np}|a${a.sz},${a.si},${a.sj},${a.data.length}|b${b.sz},${b.si},${b.sj},${b.data.length}`;
+  const shape = `${L.kind}|${L.tz}x${L.M}x${L.K}x${L.Np}${L.colTile !== undefined ? `/${L.colTile}` : ''}|a${a.sz},${a.si},${a.sj},${a.data.length}|b${b.sz},${b.si},${b.sj},${b.data.length}`;
   if (L.kind === 'rowResident') {
     // One kernel per weight tile: keyed by where the tile lies in its buffer.
     let perBuffer = resident.get(b.data.buffer);
@@ -323,6 +372,37 @@ function unpackRows4(flat: Float32Array, tz: number, Mk: number, M: number, N: n
   }
 }
 
+/**
+ * Writes (or adds) the output of a column-tiled 4-rows-per-thread launch into C:
+ * cell (x, mb, t) holds rows 4·mb … 4·mb+3 of column t·colTile + x.
+ */
+function unpackColumnTiles(flat: Float32Array, colTile: number, tiles: number, Mq: number, M: number, N: number, out: Float32Array, base: number, rowStride: number, accumulate: boolean): void {
+  for (let t = 0; t < tiles; t++) {
+    const n0 = t * colTile;
+    const width = Math.min(colTile, N - n0);
+    for (let mb = 0; 4 * mb < M; mb++) {
+      const rows = Math.min(4, M - 4 * mb);
+      for (let r = 0; r < rows; r++) {
+        let src = ((t * Mq + mb) * colTile) * 4 + r;
+        const dst = base + (4 * mb + r) * rowStride + n0;
+        if (accumulate) {
+          for (let x = 0; x < width; x++, src += 4) out[dst + x] += flat[src];
+        } else {
+          for (let x = 0; x < width; x++, src += 4) out[dst + x] = flat[src];
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Columns per `thread.z` tile of a webasm product: a 32-column strip of B
+ * (K × 32 numbers, 96 KB at K = 768) stays in the core's cache while every row
+ * quad of A passes over it. Measured 1.4–1.5× over one flat pass per row quad
+ * (bench/NOTES.md, idea 19).
+ */
+const COLUMN_TILE = 32;
+
 /** Numbers that a padding row or column may read past its operand (gpu.js leaves 16 pages = 262144 numbers after the output). */
 const SLACK = 200000;
 
@@ -380,9 +460,9 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
         Nk = Nb;
       }
     }
-    const Np = Math.ceil(Nk / 4) * 4;
     const res = !batched && be.name === 'webasm' && b.data.length >= RESIDENT_MIN;
-    const kernel = getKernel(be, { kind: res ? 'rowResident' : 'row', tz, M, K, Np, a, b });
+    const Np = Math.ceil(Nk / (res ? PANEL : 4)) * (res ? PANEL : 4);
+    const kernel = getKernel(be, { kind: res ? 'rowResident' : 'row', tz, M, K, Np, N, a, b });
     const result = await (kernel as unknown as (...x: Float32Array[]) => unknown)(...(res ? [a.data] : [a.data, b.data]));
     const flat = recoverFlat(result, tz * M * Np);
     for (let z = 0; z < tz; z++) {
@@ -402,7 +482,10 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
   const [Mk, Kk, Nk] = [bucketDim(M), bucketDim(K), bucketDim(N)]; // the kernel's extents
   if (Mk !== M || Kk !== K) a = padded(a, tz, M, K, Mk, Kk);
   if (Kk !== K || Nk !== N) b = padded(b, tz, K, N, Kk, Nk);
-  const Np = kind === 'simple' ? Nk : Math.ceil(Nk / 4) * 4;
+  // One batch entry on webasm: column tiles (one per thread.z), so that all row
+  // quads of a tile reuse the same strip of B from the cache.
+  const colTile = kind === 'rows4' && be.name === 'webasm' && tz === 1 && b.sj === 1 && Nk > COLUMN_TILE ? COLUMN_TILE : undefined;
+  const Np = kind === 'simple' ? Nk : Math.ceil(Nk / (colTile ?? 4)) * (colTile ?? 4);
   // The GPU kernel reads whole quads of columns: a ragged tile of B gets zero columns.
   if (kind === 'cols4' && Np !== Nk) b = padded(b, tz, Kk, Nk, Kk, Np);
   if (kind !== 'simple' && kind !== 'cols4') {
@@ -410,11 +493,13 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
     if (Mk % 4 !== 0 && 3 * a.si > SLACK) a = padded(a, tz, Mk, Kk, Mk, Kk);
     if (Nk % 4 !== 0 && 3 * b.sj > SLACK) b = padded(b, tz, Kk, Nk, Kk, Nk);
   }
-  const kernel = getKernel(be, { kind, tz, M: Mk, K: Kk, Np, a, b });
+  const kernel = getKernel(be, { kind, tz, M: Mk, K: Kk, Np, a, b, colTile });
   const result = await (kernel as unknown as (x: Float32Array, y: Float32Array) => unknown)(a.data, b.data);
   if (kind === 'rows4' || kind === 'rows4cpu') {
     const Mq = Math.ceil(Mk / 4);
-    unpackRows4(recoverFlat(result, tz * Mq * Np * 4), tz, Mk, M, N, Np, out, rowOf(0, 0), d.rows * d.cols, d.cols, accumulate);
+    const flat = recoverFlat(result, tz * Mq * Np * 4);
+    if (colTile !== undefined) unpackColumnTiles(flat, colTile, Np / colTile, Mq, M, N, out, rowOf(0, 0), d.cols, accumulate);
+    else unpackRows4(flat, tz, Mk, M, N, Np, out, rowOf(0, 0), d.rows * d.cols, d.cols, accumulate);
     return;
   }
   const flat = recoverFlat(result, tz * Mk * Np);
@@ -440,7 +525,45 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
  */
 export function cutsK(be: Backend, p: Product): boolean {
   if (p.K === 0 || p.batch * p.M * p.N === 0) return false;
+  // (tileSizes cuts K alike for C and for Cᵀ, so `orient` does not change this)
   return tileSizes(p, tileLimits(be)).tk < p.K;
+}
+
+/** Operand x with its two matrix indices swapped: element (z, j, i) of the result is (z, i, j) of x. */
+const swapped = (x: Operand): Operand => ({ data: x.data, offset: x.offset, sz: x.sz, si: x.sj, sj: x.si });
+
+/** A compact copy of operand o (extent nz × ni × nj): row-major (j fastest), or with i fastest when `iFastest`. */
+function compact(o: Operand, nz: number, ni: number, nj: number, iFastest: boolean): Operand {
+  const out = new Float32Array(nz * ni * nj);
+  for (let z = 0; z < nz; z++) {
+    for (let i = 0; i < ni; i++) {
+      const src = o.offset + z * o.sz + i * o.si;
+      let dst = z * ni * nj + (iFastest ? i : i * nj);
+      for (let j = 0; j < nj; j++, dst += iFastest ? ni : 1) out[dst] = o.data[src + j * o.sj];
+    }
+  }
+  return iFastest ? { data: out, offset: 0, sz: ni * nj, si: 1, sj: ni } : { data: out, offset: 0, sz: ni * nj, si: nj, sj: 1 };
+}
+
+/**
+ * Lays a product out for the webasm fast kernels, whose SIMD lanes are 4
+ * adjacent output columns: with the patched gpu.js, B(k, n … n+3) is one
+ * `v128.load` when B is contiguous along n (sj = 1), and a 4-load gather
+ * otherwise. A·Bᵀ (the tied head, dY·Wᵀ, Q·Kᵀ) has B contiguous along k
+ * instead. Then:
+ * - if A is contiguous along m, compute Cᵀ = Bᵀ·Aᵀ (lanes along m), no copy;
+ * - else copy the smaller operand: A as [K, M] (and compute Cᵀ), or B as [K, N].
+ * Every cell is still the same K products summed in increasing k (x·y = y·x
+ * in float32), so the result is bit-identical either way.
+ * @returns the product to run, and whether it computes Cᵀ
+ */
+function orient(be: Backend, p: Product): { readonly p: Product; readonly transposed: boolean } {
+  const vectorized = be.name === 'webasm' && be.kernels !== 'simple';
+  if (!vectorized || p.b.sj === 1 || p.M < 4 || p.N < 4) return { p, transposed: false };
+  const t = (a: Operand): Product => ({ batch: p.batch, M: p.N, K: p.K, N: p.M, a: swapped(p.b), b: swapped(a) });
+  if (p.a.si === 1) return { p: t(p.a), transposed: true };
+  if (p.M <= p.N) return { p: t(compact(p.a, p.batch, p.M, p.K, true)), transposed: true };
+  return { p: { ...p, b: compact(p.b, p.batch, p.K, p.N, false) }, transposed: false };
 }
 
 /**
@@ -449,6 +572,23 @@ export function cutsK(be: Backend, p: Product): boolean {
  */
 export async function gemm(be: Backend, p: Product): Promise<Float32Array> {
   const { batch, M, K, N } = p;
+  if (batch * M * N > 0 && K > 0) {
+    const o = orient(be, p);
+    if (o.transposed) {
+      const ct = await gemm(be, o.p); // Cᵀ: [batch, N, M]
+      const out = new Float32Array(batch * M * N);
+      for (let z = 0; z < batch; z++) {
+        const base = z * M * N;
+        for (let n = 0; n < N; n++) {
+          let src = base + n * M;
+          for (let m = 0; m < M; m++, src++) out[base + m * N + n] = ct[src];
+        }
+      }
+      addBias(out, batch * M, N, p.bias);
+      return out;
+    }
+    p = o.p;
+  }
   const out = new Float32Array(batch * M * N);
   if (out.length === 0) return out;
   if (K > 0) {
@@ -473,12 +613,15 @@ export async function gemm(be: Backend, p: Product): Promise<Float32Array> {
       }
     }
   }
-  if (p.bias !== undefined) {
-    const bias = p.bias;
-    for (let row = 0; row < batch * M; row++) {
-      const o = row * N;
-      for (let n = 0; n < N; n++) out[o + n] += bias[n];
-    }
-  }
+  addBias(out, batch * M, N, p.bias);
   return out;
+}
+
+/** Adds bias [N] to each of the `rows` rows of out. */
+function addBias(out: Float32Array, rows: number, N: number, bias: Float32Array | undefined): void {
+  if (bias === undefined) return;
+  for (let row = 0; row < rows; row++) {
+    const o = row * N;
+    for (let n = 0; n < N; n++) out[o + n] += bias[n];
+  }
 }

@@ -71,6 +71,13 @@ export function kernelSimple(this: KernelThis, a: Float32Array, b: Float32Array)
  *    value that V8 computes once, and `(ai | 0) + sAm` is integer arithmetic with a
  *    constant (folded into the load's addressing mode).
  *
+ * With the project's gpu.js patch (`optimizeWasm`, docs/gpujs-patch.md) the same
+ * source compiles much better: `k`, `ai` and `bi` become i32 locals (no truncation
+ * at all), `bi` is held as one scalar (its 4 lanes are `bi … bi+3` when sBn = 1),
+ * the 4 adjacent B values are one `v128.load` and each A value one
+ * `v128.load32_splat`: 31 x86 instructions per 16 multiply-adds instead of 86.
+ * `gemm.ts` arranges every product so that sBn = 1.
+ *
  * Each of s0…s3 sums its K products in increasing k, exactly like the simple
  * kernel, so both give bit-identical results. Rows 4y+r ≥ M (when M is not a
  * multiple of 4) read past the last row of A but stay inside the kernel's wasm
@@ -130,28 +137,45 @@ export function kernelRow(this: KernelThis, a: Float32Array, b: Float32Array): n
 }
 
 /**
- * {@link kernelRow} with B resident: B is the kernel constant `w` instead of an
- * argument. gpu.js copies every argument into the kernel's wasm memory at every
- * call, but a constant only once, when the kernel is built; for a matrix-vector
- * product (generation, M = 1) copying the weight costs as much as using it. One
- * such kernel exists per weight tile (see `gemm.ts`).
+ * **The matrix-vector kernel with the weight resident and packed in panels**
+ * (webasm, M < 4: generation). Two changes to {@link kernelRow}, both for a product
+ * that reads every weight once per token and is limited by memory, not arithmetic:
+ * 1. *Resident.* B is the kernel constant `w` instead of an argument. gpu.js copies
+ *    every argument into the kernel's wasm memory at every call, but a constant
+ *    only once, when the kernel is built; for a matrix-vector product copying the
+ *    weight would cost as much as using it. One such kernel exists per weight tile
+ *    (see `gemm.ts`).
+ * 2. *Packed panels.* `w` holds B as panels of P = 16 columns, each panel's K × 16
+ *    numbers contiguous: element (k, n) at ⌊n/16⌋·16K + 16k + n mod 16. A row-major
+ *    B puts the 4 columns of a SIMD step 4·N bytes apart from one k to the next
+ *    (12 KB for N = 3072), a new page at every step, which the hardware prefetcher
+ *    does not follow; a panel is read front to back. Measured 1.8–2.6× per product
+ *    (`bench/NOTES.md`, idea 20).
+ *
+ * Thread mapping: `thread.x` is the column within the panel (0…15, the SIMD lanes
+ * are 4 adjacent ones), `thread.y` the panel, `thread.z` the row m; the output
+ * [16, N/16, M] is, flat, the rows of C padded to a multiple of 16 columns. Same
+ * terms in the same increasing-k order as {@link kernelSimple}.
+ *
+ * Constants: K4 = ⌊K/4⌋, KR = K mod 4, sAm, sAk, sAk2, sAk3, sAk4, sBp = 16K (one
+ * panel), P = 16, P2, P3, P4 (its multiples: one k step within a panel), w.
  */
-export function kernelRowResident(this: KernelThis & { constants: { w: Float32Array } }, a: Float32Array): number {
-  let ai = this.thread.z * this.constants.sAz + this.thread.y * this.constants.sAm;
-  let bi = this.thread.z * this.constants.sBz + this.thread.x * this.constants.sBn;
+export function kernelRowPanels(this: KernelThis & { constants: { w: Float32Array } }, a: Float32Array): number {
+  let ai = this.thread.z * this.constants.sAm;
+  let bi = this.thread.y * this.constants.sBp + this.thread.x;
   let sum = 0;
   for (let k = 0; k < this.constants.K4; k++) {
-    sum += a[ai | 0] * this.constants.w[bi | 0];
-    sum += a[(ai | 0) + this.constants.sAk] * this.constants.w[(bi | 0) + this.constants.sBk];
-    sum += a[(ai | 0) + this.constants.sAk2] * this.constants.w[(bi | 0) + this.constants.sBk2];
-    sum += a[(ai | 0) + this.constants.sAk3] * this.constants.w[(bi | 0) + this.constants.sBk3];
+    sum += a[ai] * this.constants.w[bi];
+    sum += a[ai + this.constants.sAk] * this.constants.w[bi + this.constants.P];
+    sum += a[ai + this.constants.sAk2] * this.constants.w[bi + this.constants.P2];
+    sum += a[ai + this.constants.sAk3] * this.constants.w[bi + this.constants.P3];
     ai += this.constants.sAk4;
-    bi += this.constants.sBk4;
+    bi += this.constants.P4;
   }
   for (let k = 0; k < this.constants.KR; k++) {
-    sum += a[ai | 0] * this.constants.w[bi | 0];
+    sum += a[ai] * this.constants.w[bi];
     ai += this.constants.sAk;
-    bi += this.constants.sBk;
+    bi += this.constants.P;
   }
   return sum;
 }
