@@ -30,6 +30,7 @@ export const rmSync = unavailable('fs.rmSync');
 export const unlinkSync = unavailable('fs.unlinkSync');
 export const mkdtempSync = unavailable('fs.mkdtempSync');
 export const lstatSync = unavailable('fs.lstatSync');
+export const realpathSync = unavailable('fs.realpathSync');
 export const join = (...parts: string[]): string => parts.join('/');
 export const resolve = join;
 export const normalize = (p: string): string => p;
