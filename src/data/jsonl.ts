@@ -16,13 +16,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClassificationExample, DemoData, MultipleChoiceExample } from './demo-data.ts';
+import { LINE_END } from '../io/files.ts';
 
-/**
- * A line end of a text file: `\r\n` (Windows), `\n` (Unix) or a lone `\r` (old Mac
- * OS). JSON text cannot hold a raw CR or LF inside a string, so splitting a JSONL file
- * on any of them never cuts a record.
- */
-export const LINE_END = /\r\n|\r|\n/;
 
 /** An example of either format. */
 export type Example = ClassificationExample | MultipleChoiceExample;

@@ -18,6 +18,14 @@ import { constants as bufferConstants } from 'node:buffer';
 
 const MAX_LENGTH = bufferConstants.MAX_LENGTH;
 
+/**
+ * A line end of a text file: `\r\n` (Windows), `\n` (Unix) or a lone `\r` (old Mac
+ * OS). JSON text cannot hold a raw CR or LF inside a string, so splitting a JSONL file
+ * on any of them never cuts a record.
+ */
+export const LINE_END = /\r\n|\r|\n/;
+
+
 /** An Error that keeps the `code` (`ENOENT`, …) of the system error it wraps. */
 export interface FileError extends Error {
   code?: string;

@@ -16,9 +16,8 @@
  * @module
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { readRegularText } from '../io/files.ts';
+import { LINE_END, readRegularText } from '../io/files.ts';
 import { join } from 'node:path';
-import { LINE_END } from '../data/jsonl.ts';
 
 /** The pre-training documents at `path` (see the module comment). @throws a one-line error. */
 export function readCorpus(path: string): string[] {

@@ -23,8 +23,7 @@
  *
  * @module
  */
-import { readRegularText } from '../io/files.ts';
-import { LINE_END } from '../data/jsonl.ts';
+import { LINE_END, readRegularText } from '../io/files.ts';
 import { type SpecialTokens, type TaskInput, type TaskKind, type TokenExample, transformExample } from './transforms.ts';
 
 /** A class label as it appears in the data. */
