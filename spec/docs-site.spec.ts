@@ -91,12 +91,16 @@ describe('the walk-through site (npm run docs)', { timeout: 900_000 }, () => {
           assert.ok(html, `no page for ${file} ("${title(md)}") among ${documents.join(', ')}`);
           await open(page, `${base}documents/${encodeURIComponent(html)}`);
           const seen = (await page.evaluate(`(async () => {
+            await document.fonts.load('16px KaTeX_Main'); // starts the load if layout has not yet asked for it
             await document.fonts.ready;
             const content = document.querySelector('.col-content');
             const katex = [...content.querySelectorAll('.katex')];
             // The prose and the equations, without the code excerpts (code may hold a $ or a backslash).
             const prose = content.cloneNode(true);
             for (const pre of prose.querySelectorAll('pre')) pre.remove();
+            // KaTeX's hidden MathML copy carries the TeX source as an annotation; until
+            // the KaTeX stylesheet applies it counts in innerText, so it is not prose.
+            for (const m of prose.querySelectorAll('.katex-mathml')) m.remove();
             document.body.appendChild(prose);
             const text = prose.innerText;
             prose.remove();
@@ -199,7 +203,9 @@ describe('the walk-through site (npm run docs)', { timeout: 900_000 }, () => {
         const seen = (await page.evaluate(`(async () => {
           const headings = [...document.querySelectorAll('h1, h2')].filter((h) => h.textContent.trim() === 'gpt1-ts').length;
           // The sidebar is filled in by navigation.js.
-          for (let i = 0; i < 100 && !document.querySelector('.site-menu nav a, .site-menu .tsd-navigation a'); i++) await new Promise((r) => setTimeout(r, 50));
+          // It fills in asynchronously: wait (up to 30 s) until the walk-through's last page is listed.
+          const listed = () => [...document.querySelectorAll('.site-menu a')].some((a) => a.textContent.trim().startsWith('Generation with the key'));
+          for (let i = 0; i < 600 && !listed(); i++) await new Promise((r) => setTimeout(r, 50));
           const sidebar = [...document.querySelectorAll('.site-menu a')].map((a) => a.textContent.trim());
           return { headings, sidebar };
         })()`)) as { headings: number; sidebar: string[] };
