@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { type GPTConfig, GPT1, architecture, architectureOverrides, makeConfig, nTokenRows } from '../src/config.ts';
+import { type GPTConfig, GPT1, architecture, architectureOverrides, makeConfig, nTokenRows, paramCount } from '../src/config.ts';
 import { withArchitecture } from '../src/architectures.ts';
 import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint/index.ts';
 import { main } from '../src/cli/main.ts';
@@ -442,6 +442,16 @@ describe('variant configs', () => {
     assert.throws(() => tiny({ position_embedding: 'alibi' as 'rope' }), /position_embedding must be learned or rope/);
     assert.throws(() => tiny({ n_experts: 2, experts_top_k: 3 }), /experts_top_k must be an integer in \[1, n_experts = 2\]/);
     assert.throws(() => makeConfig({ n_embd: 6, n_head: 2, position_embedding: 'rope' }), /even head width/);
+  });
+
+  it('paramCount (the closed form validateConfig bounds) equals countParams (the list of tensors) for every variant', () => {
+    for (const [name, o] of Object.entries({ gpt1: {}, ...VARIANTS, 'rmsnorm, Pre-LN, rope, n_ctx 50': { normalization: 'rmsnorm', norm_placement: 'pre', position_embedding: 'rope', n_ctx: 50 } } as Record<string, Partial<GPTConfig>>)) {
+      for (const size of [{}, { n_embd: 12, n_head: 3, n_inner: 5, n_layer: 3, n_special: 2 }]) {
+        const config = tiny({ ...o, ...size });
+        assert.equal(paramCount(config), countParams(config), `${name} ${JSON.stringify(size)}`);
+      }
+    }
+    assert.equal(paramCount(GPT1), countParams(GPT1));
   });
 
   it('parameter counts: swiglu at n_inner = 2/3 of 4d matches GPT-1 minus the two small bias differences', () => {

@@ -183,20 +183,20 @@ export const MAX_PARAMS = 2 ** 30;
 
 /**
  * The number of parameters of `c`, from the sizes alone (no list of tensors is built,
- * so it is safe to call on any config before {@link validateConfig} accepts it):
- * n_ctx·d + (n_vocab + n_special)·d + n_layer·(4d² + 2d·n_inner + 9d + n_inner).
+ * so it is safe to call on any config before {@link validateConfig} accepts it). For
+ * GPT-1: n_ctx·d + (n_vocab + n_special)·d + n_layer·(4d² + 2d·n_inner + 9d + n_inner).
+ * The switches change the terms as the table in `params.ts` says; the result equals
+ * `countParams` (the list of tensors) for GPT-1 and every variant (tested).
  */
 export function paramCount(c: GPTConfig): number {
   const d = c.n_embd;
-  // The architecture switches (GPT-1's when absent): a gated FFN has a second input
-  // projection, a mixture of experts has E FFNs and a router. An upper bound for the
-  // variants that drop biases or the position table; exact for GPT-1.
   const a = architecture(c);
-  const ffn = (c.afn === 'swiglu' ? 2 : 1) * (d * c.n_inner + c.n_inner) + c.n_inner * d + d;
-  const experts = Number.isInteger(a.n_experts) && a.n_experts > 0 ? a.n_experts : 1;
-  const router = a.n_experts > 0 ? d * experts : 0;
-  const perLayer = 3 * d * d + 3 * d + d * d + d + 2 * d + experts * ffn + router + 2 * d;
-  return c.n_ctx * d + nTokenRows(c) * d + c.n_layer * perLayer + (a.norm_placement === 'pre' ? 2 * d : 0);
+  const norm = a.normalization === 'rmsnorm' ? d : 2 * d; // gain (and bias)
+  const ffn = (c.afn === 'swiglu' ? 2 : 1) * (d * c.n_inner + c.n_inner) + c.n_inner * d + d; // c_fc, (c_gate,) c_proj
+  const mlp = a.n_experts > 0 ? d * a.n_experts + a.n_experts * ffn : ffn; // the router and E experts, or one FFN
+  const block = 4 * d * d + 4 * d + 2 * norm + mlp; // c_attn, c_proj, ln_1, ln_2, the FFN
+  const positions = a.position_embedding === 'rope' ? 0 : c.n_ctx * d;
+  return positions + nTokenRows(c) * d + c.n_layer * block + (a.norm_placement === 'pre' ? norm : 0);
 }
 
 /**
