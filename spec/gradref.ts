@@ -14,7 +14,7 @@
  * @module
  */
 import type { Activation, GPTConfig } from '../src/config.ts';
-import { nExperts, nTokenRows, usesPreLN, usesRMSNorm, usesRope } from '../src/config.ts';
+import { architecture, nExperts, nTokenRows, usesPreLN, usesRMSNorm, usesRope } from '../src/config.ts';
 import type { ForwardOutput } from '../src/model/gpt.ts';
 import type { DropoutMask } from '../src/model/dropout.ts';
 import { paramShapes, type Params } from '../src/params.ts';
@@ -177,7 +177,7 @@ export function attention64(p: Params64, config: GPTConfig, layer: number, x: Fl
   const S = P + T;
   const pre = `h.${layer}.attn.`;
   const qkv = conv1d64(x, T, d, p[`${pre}c_attn.weight`], p[`${pre}c_attn.bias`], 3 * d); // [T, 3d]
-  if (usesRope(config)) for (const offset of [0, d]) rope64(qkv, T, 3 * d, offset, H, dH, P, config.rope_theta ?? 10000); // q and k
+  if (usesRope(config)) for (const offset of [0, d]) rope64(qkv, T, 3 * d, offset, H, dH, P, architecture(config).rope_theta); // q and k
   const key = (h: number, j: number, c: number): number => (j < P ? past!.k[(h * P + j) * dH + c] : qkv[(j - P) * 3 * d + d + h * dH + c]);
   const val = (h: number, j: number, c: number): number => (j < P ? past!.v[(h * P + j) * dH + c] : qkv[(j - P) * 3 * d + 2 * d + h * dH + c]);
   const probs = new Float64Array(H * T * S); // [H, T, S], 0 above the diagonal
@@ -230,7 +230,7 @@ function ffnAt64(p: Params64, config: GPTConfig, pre: string, x: Float64Array, T
 export function moe64(p: Params64, config: GPTConfig, layer: number, x: Float64Array, T: number, mask?: DropoutMask): { y: Float64Array; aux: number } {
   const d = config.n_embd;
   const E = nExperts(config);
-  const k = config.experts_top_k ?? 2;
+  const k = architecture(config).experts_top_k;
   const pre = `h.${layer}.mlp.`;
   const r = conv1d64(x, T, d, p[`${pre}router.weight`], new Float64Array(E), E); // [T, E]
   const probs = softmax64(r, E);
@@ -331,7 +331,7 @@ export function gpt64(p: Params64, config: GPTConfig, ids: readonly number[], ma
 
 /** The training objective: L₁ plus, with experts, moe_aux_loss_coef × the mean load-balancing loss. */
 export function objective64(config: GPTConfig, out: { logits: Float64Array; aux: number }, ids: readonly number[], mask?: readonly number[]): number {
-  return lmLoss64(out.logits, nTokenRows(config), ids, mask) + (nExperts(config) > 0 ? (config.moe_aux_loss_coef ?? 0.01) * out.aux : 0);
+  return lmLoss64(out.logits, nTokenRows(config), ids, mask) + (nExperts(config) > 0 ? architecture(config).moe_aux_loss_coef * out.aux : 0);
 }
 
 /** Mean next-token cross-entropy with optional mask (as `lmLoss`), float64. */

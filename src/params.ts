@@ -35,7 +35,7 @@
  *
  * @module
  */
-import { type GPTConfig, nExperts, nTokenRows, usesPreLN, usesRMSNorm, usesRope } from './config.ts';
+import { type GPTConfig, architecture, nExperts, nTokenRows, usesPreLN, usesRMSNorm, usesRope } from './config.ts';
 import { type Rng, fork, normals } from './random.ts';
 import { type Tensor, assertShape, full, tensor, zeros } from './tensor.ts';
 
@@ -126,7 +126,7 @@ export function countActiveParams(config: GPTConfig): number {
   const E = nExperts(config);
   const total = countParams(config);
   if (E === 0) return total;
-  const k = config.experts_top_k ?? 2;
+  const k = architecture(config).experts_top_k;
   const expert = ffnShapes(config, '').reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
   return total - (E - k) * expert * config.n_layer;
 }

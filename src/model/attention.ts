@@ -68,7 +68,7 @@
  *
  * @module
  */
-import { type GPTConfig, usesRope } from '../config.ts';
+import { type GPTConfig, architecture, usesRope } from '../config.ts';
 import { bmm, bmmNT, bmmTN } from '../kernels/matmul.ts';
 import type { Params } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
@@ -270,12 +270,12 @@ export async function attentionBackward(params: Params, config: GPTConfig, layer
 
 /** RoPE on per-head q or k [H, T, d_h] at positions P …, when `config` uses it; else x itself. */
 function rotateQK(config: GPTConfig, x: Tensor, P: number): Tensor {
-  return usesRope(config) ? ropeForward(x, P, config.rope_theta ?? 10000) : x;
+  return usesRope(config) ? ropeForward(x, P, architecture(config).rope_theta) : x;
 }
 
 /** The backward of {@link rotateQK}: Rᵀ·dx, or dx itself. */
 function unrotateQK(config: GPTConfig, dx: Tensor, P: number): Tensor {
-  return usesRope(config) ? ropeBackward(dx, P, config.rope_theta ?? 10000) : dx;
+  return usesRope(config) ? ropeBackward(dx, P, architecture(config).rope_theta) : dx;
 }
 
 /** The last T positions of [H, S, d_h]: [H, T, d_h] (drops the cached positions' rows). */

@@ -49,7 +49,7 @@
  *
  * @module
  */
-import { type GPTConfig, nExperts } from '../config.ts';
+import { type GPTConfig, architecture, nExperts } from '../config.ts';
 import { matmul } from '../kernels/matmul.ts';
 import type { Params } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
@@ -118,8 +118,7 @@ function gatherRows(x: Tensor, rows: readonly number[]): Tensor {
 export async function moeForward(params: Params, config: GPTConfig, layer: number, x: Tensor, dropout?: Rng): Promise<MoEOutput> {
   const p = `h.${layer}.mlp.`;
   const [T, d] = x.shape;
-  const E = nExperts(config);
-  const k = config.experts_top_k ?? 2;
+  const { n_experts: E, experts_top_k: k } = architecture(config);
   const logits = await matmul(x, params[`${p}router.weight`]); // r = x·W_router: [T, E]
   const probs = softmax(logits); // p: [T, E]
   const chosen = new Int32Array(T * k);
@@ -168,9 +167,8 @@ export async function moeForward(params: Params, config: GPTConfig, layer: numbe
 export async function moeBackward(params: Params, config: GPTConfig, layer: number, fwd: MoEOutput, dy: Tensor): Promise<FFNGrads> {
   const p = `h.${layer}.mlp.`;
   const [T, d] = fwd.x.shape;
-  const E = nExperts(config);
-  const k = config.experts_top_k ?? 2;
-  const c = (config.moe_aux_loss_coef ?? 0.01) / config.n_layer;
+  const { n_experts: E, experts_top_k: k, moe_aux_loss_coef } = architecture(config);
+  const c = moe_aux_loss_coef / config.n_layer;
   const dMixed = dropoutBackward(dy, fwd.drop); // dỹ: [T, d]
   const dx64 = new Float64Array(T * d);
   const dw = new Float64Array(T * k); // dL/dw_{t, S_t[j]}
