@@ -288,10 +288,11 @@ function lastPositions(x: Tensor, T: number): Tensor {
 }
 
 /**
- * The inverse of the three {@link splitHeads} calls of the forward: per-head gradients
- * of Q, K and V, each [H, T, d_h], merged side by side into [T, 3d] = [dQ | dK | dV].
+ * The inverse of the three {@link splitHeads} calls of the forward: Q, K and V (or
+ * their gradients), each [H, T, d_h], merged side by side into [T, 3d] = [Q | K | V].
+ * The backward uses it for dQKV; `intermediates.ts` for c_attn's output.
  */
-function joinHeads(parts: readonly Tensor[]): Tensor {
+export function joinHeads(parts: readonly Tensor[]): Tensor {
   const merged = parts.map(mergeHeads); // each [T, d]
   const [T, d] = merged[0].shape;
   const width = d * parts.length;

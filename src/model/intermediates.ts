@@ -39,8 +39,8 @@
  */
 import { type GPTConfig, usesPreLN } from '../config.ts';
 import { bmmNT } from '../kernels/matmul.ts';
-import { type Tensor, add, tensor } from '../tensor.ts';
-import { mergeHeads, scaleAndMask } from './attention.ts';
+import { type Tensor, add } from '../tensor.ts';
+import { joinHeads, scaleAndMask } from './attention.ts';
 import type { BlockOutput } from './block.ts';
 import type { ForwardOutput } from './gpt.ts';
 
@@ -50,22 +50,6 @@ export type IntermediateName = (typeof INTERMEDIATE_NAMES)[number];
 
 /** One block's intermediates by name (layouts in the module documentation). */
 export type BlockIntermediates = Readonly<Record<IntermediateName, Tensor>>;
-
-/** [T, d] matrices side by side: [T, Σ widths]. */
-function concatColumns(parts: readonly Tensor[]): Tensor {
-  const T = parts[0].shape[0];
-  const width = parts.reduce((s, p) => s + p.shape[1], 0);
-  const out = new Float32Array(T * width);
-  for (let t = 0; t < T; t++) {
-    let col = 0;
-    for (const p of parts) {
-      const w = p.shape[1];
-      out.set(p.data.subarray(t * w, (t + 1) * w), t * width + col);
-      col += w;
-    }
-  }
-  return tensor([T, width], out);
-}
 
 /**
  * The intermediates of one block of a forward pass without a key/value cache
@@ -80,7 +64,7 @@ export async function blockIntermediates(config: GPTConfig, block: BlockOutput):
   const pre = usesPreLN(config);
   const n = pre ? block.ln2.y : block.ln1.y;
   return {
-    c_attn: block.attn.qkv ?? concatColumns([mergeHeads(q), mergeHeads(k), mergeHeads(v)]), // the inverse of split_heads: exactly c_attn's output (RoPE: kept before the rotation)
+    c_attn: block.attn.qkv ?? joinHeads([q, k, v]), // the inverse of split_heads: exactly c_attn's output (RoPE: kept before the rotation)
     q,
     k,
     v,
