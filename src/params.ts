@@ -35,7 +35,7 @@
  *
  * @module
  */
-import { type GPTConfig, architecture, nExperts, nTokenRows, usesPreLN, usesRMSNorm, usesRope } from './config.ts';
+import { type GPTConfig, GPT1, architecture, nExperts, nTokenRows, usesPreLN, usesRMSNorm, usesRope } from './config.ts';
 import { type Rng, fork, normals } from './random.ts';
 import { type Tensor, assertShape, full, tensor, zeros } from './tensor.ts';
 
@@ -43,63 +43,31 @@ import { type Tensor, assertShape, full, tensor, zeros } from './tensor.ts';
 export type Params = Readonly<Record<string, Tensor>>;
 
 /** The parameter names of block `i`, in checkpoint order (of GPT-1, or of `config`'s variant if given). */
-export function blockParamNames(i: number, config?: GPTConfig): string[] {
-  if (config !== undefined) return blockParamShapes(config, i).map(([name]) => name);
-  const p = `h.${i}.`;
-  return [
-    `${p}attn.c_attn.weight`, `${p}attn.c_attn.bias`,
-    `${p}attn.c_proj.weight`, `${p}attn.c_proj.bias`,
-    `${p}ln_1.weight`, `${p}ln_1.bias`,
-    `${p}mlp.c_fc.weight`, `${p}mlp.c_fc.bias`,
-    `${p}mlp.c_proj.weight`, `${p}mlp.c_proj.bias`,
-    `${p}ln_2.weight`, `${p}ln_2.bias`,
-  ];
+export function blockParamNames(i: number, config: GPTConfig = GPT1): string[] {
+  return blockParamShapes(config, i).map(([name]) => name);
 }
 
 /**
  * Every parameter name with its shape, in the order of the original checkpoint
- * (positions, tokens, then the blocks).
+ * (positions, tokens, then the blocks; a variant drops the positions with RoPE and
+ * adds `ln_f` last with Pre-LN).
  */
 export function paramShapes(config: GPTConfig): [string, number[]][] {
-  if (isVariant(config)) return variantParamShapes(config);
-  const { n_ctx, n_embd: d, n_inner, n_layer } = config;
-  const out: [string, number[]][] = [
-    ['positions_embed.weight', [n_ctx, d]],
-    ['tokens_embed.weight', [nTokenRows(config), d]],
-  ];
-  for (let i = 0; i < n_layer; i++) {
-    const shapes: number[][] = [[d, 3 * d], [3 * d], [d, d], [d], [d], [d], [d, n_inner], [n_inner], [n_inner, d], [d], [d], [d]];
-    blockParamNames(i).forEach((name, j) => out.push([name, shapes[j]]));
-  }
+  const d = config.n_embd;
+  const out: [string, number[]][] = usesRope(config) ? [] : [['positions_embed.weight', [config.n_ctx, d]]];
+  out.push(['tokens_embed.weight', [nTokenRows(config), d]]);
+  for (let i = 0; i < config.n_layer; i++) out.push(...blockParamShapes(config, i));
+  if (usesPreLN(config)) out.push(...normShapes(config, 'ln_f'));
   return out;
 }
 
-/** True when `config` switches on any of the later decoders' changes (its parameter list differs from GPT-1's). */
-function isVariant(config: GPTConfig): boolean {
-  return usesRope(config) || usesRMSNorm(config) || usesPreLN(config) || config.afn === 'swiglu' || nExperts(config) > 0;
-}
-
-/** A norm's parameters: gain, and a bias for LayerNorm only. */
-function normShapes(config: GPTConfig, name: string): [string, number[]][] {
-  const d = config.n_embd;
-  return usesRMSNorm(config) ? [[`${name}.weight`, [d]]] : [[`${name}.weight`, [d]], [`${name}.bias`, [d]]];
-}
-
-/** One feed-forward network's parameters under `prefix` (`h.{i}.mlp.` or `h.{i}.mlp.experts.{e}.`). */
-function ffnShapes(config: GPTConfig, prefix: string): [string, number[]][] {
-  const { n_embd: d, n_inner } = config;
-  const up: [string, number[]][] = [[`${prefix}c_fc.weight`, [d, n_inner]], [`${prefix}c_fc.bias`, [n_inner]]];
-  if (config.afn === 'swiglu') up.push([`${prefix}c_gate.weight`, [d, n_inner]], [`${prefix}c_gate.bias`, [n_inner]]);
-  return [...up, [`${prefix}c_proj.weight`, [n_inner, d]], [`${prefix}c_proj.bias`, [d]]];
-}
-
-/** Block `i`'s parameters with their shapes, for any variant, in checkpoint order. */
+/** Block `i`'s parameters with their shapes, in checkpoint order: attention, ln_1, the FFN (or the router and the experts), ln_2. */
 export function blockParamShapes(config: GPTConfig, i: number): [string, number[]][] {
   const d = config.n_embd;
   const p = `h.${i}.`;
   const E = nExperts(config);
-  const mlp: [string, number[]][] = E === 0 ? ffnShapes(config, `${p}mlp.`) : [[`${p}mlp.router.weight`, [d, E]]];
-  for (let e = 0; e < E; e++) mlp.push(...ffnShapes(config, `${p}mlp.experts.${e}.`));
+  const mlp: [string, number[]][] = E === 0 ? ffnParamShapes(config, `${p}mlp.`) : [[`${p}mlp.router.weight`, [d, E]]];
+  for (let e = 0; e < E; e++) mlp.push(...ffnParamShapes(config, `${p}mlp.experts.${e}.`));
   return [
     [`${p}attn.c_attn.weight`, [d, 3 * d]], [`${p}attn.c_attn.bias`, [3 * d]],
     [`${p}attn.c_proj.weight`, [d, d]], [`${p}attn.c_proj.bias`, [d]],
@@ -109,13 +77,18 @@ export function blockParamShapes(config: GPTConfig, i: number): [string, number[
   ];
 }
 
-/** {@link paramShapes} of a variant: [positions,] tokens, the blocks, [ln_f]. */
-function variantParamShapes(config: GPTConfig): [string, number[]][] {
-  const out: [string, number[]][] = usesRope(config) ? [] : [['positions_embed.weight', [config.n_ctx, config.n_embd]]];
-  out.push(['tokens_embed.weight', [nTokenRows(config), config.n_embd]]);
-  for (let i = 0; i < config.n_layer; i++) out.push(...blockParamShapes(config, i));
-  if (usesPreLN(config)) out.push(...normShapes(config, 'ln_f'));
-  return out;
+/** A norm's parameters: gain, and a bias for LayerNorm only. */
+function normShapes(config: GPTConfig, name: string): [string, number[]][] {
+  const d = config.n_embd;
+  return usesRMSNorm(config) ? [[`${name}.weight`, [d]]] : [[`${name}.weight`, [d]], [`${name}.bias`, [d]]];
+}
+
+/** One feed-forward network's parameters under `prefix` (`h.{i}.mlp.` or an expert's `h.{i}.mlp.experts.{e}.`): c_fc, (c_gate,) c_proj. */
+export function ffnParamShapes(config: GPTConfig, prefix: string): [string, number[]][] {
+  const { n_embd: d, n_inner } = config;
+  const up: [string, number[]][] = [[`${prefix}c_fc.weight`, [d, n_inner]], [`${prefix}c_fc.bias`, [n_inner]]];
+  if (config.afn === 'swiglu') up.push([`${prefix}c_gate.weight`, [d, n_inner]], [`${prefix}c_gate.bias`, [n_inner]]);
+  return [...up, [`${prefix}c_proj.weight`, [n_inner, d]], [`${prefix}c_proj.bias`, [d]]];
 }
 
 /**
@@ -127,7 +100,7 @@ export function countActiveParams(config: GPTConfig): number {
   const total = countParams(config);
   if (E === 0) return total;
   const k = architecture(config).experts_top_k;
-  const expert = ffnShapes(config, '').reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
+  const expert = ffnParamShapes(config, '').reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
   return total - (E - k) * expert * config.n_layer;
 }
 
