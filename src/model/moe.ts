@@ -51,7 +51,7 @@
  */
 import { type GPTConfig, architecture, nExperts } from '../config.ts';
 import { matmul } from '../kernels/matmul.ts';
-import type { Params } from '../params.ts';
+import { type Params, ffnParamShapes } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
 import { type Tensor, add, tensor, zeros } from '../tensor.ts';
 import { conv1dBackward } from './conv1d.ts';
@@ -177,7 +177,7 @@ export async function moeBackward(params: Params, config: GPTConfig, layer: numb
     const prefix = `${p}experts.${e}.`;
     const { tokens, slots, fwd: ef } = fwd.experts[e];
     if (ef === undefined) {
-      for (const [name, shape] of expertShapes(params, prefix)) grads[name] = zeros(shape);
+      for (const [name, shape] of ffnParamShapes(config, prefix)) grads[name] = zeros(shape);
       continue;
     }
     const dOut = new Float32Array(tokens.length * d); // w_{t,e}·dỹ_t per gathered row
@@ -210,13 +210,8 @@ export async function moeBackward(params: Params, config: GPTConfig, layer: numb
   }
   const router = await conv1dBackward(fwd.x, params[`${p}router.weight`], tensor([T, E], dr)); // dx = dr·Wᵀ, dW = xᵀ·dr (its db is unused: no bias)
   const ordered: Record<string, Tensor> = { [`${p}router.weight`]: router.dw };
-  for (let e = 0; e < E; e++) for (const [name] of expertShapes(params, `${p}experts.${e}.`)) ordered[name] = grads[name];
+  for (let e = 0; e < E; e++) for (const [name] of ffnParamShapes(config, `${p}experts.${e}.`)) ordered[name] = grads[name];
   return { dx: add(tensor([T, d], Float32Array.from(dx64)), router.dx), grads: ordered };
-}
-
-/** The parameters under an expert's prefix, with their shapes, in checkpoint order. */
-function expertShapes(params: Params, prefix: string): [string, readonly number[]][] {
-  return Object.keys(params).filter((n) => n.startsWith(prefix)).map((n) => [n, params[n].shape]);
 }
 
 /** The FFN sublayer of block `layer`: dense ({@link ffnForward}) or, with `n_experts` > 0, {@link moeForward}. */
