@@ -45,17 +45,10 @@ import { lmLossBackward } from '../src/model/objectives.ts';
 import { logSoftmaxBackward, logSoftmax, softmax, softmaxBackward } from '../src/model/softmax.ts';
 import { paramShapes } from '../src/params.ts';
 import { randint, rng } from '../src/random.ts';
-import type { Tensor } from '../src/tensor.ts';
 import * as R from './gradref.ts';
 
-const TOL = { h: 1e-5, rtol: 3e-4, atol: 3e-5 };
-
-/** Asserts the analytic gradient at every listed entry (all entries by default). */
-function check(what: string, analytic: Tensor, f: (x: Float64Array) => number, x: Float64Array, entries = R.allEntries(x.length), termScale?: number): void {
-  assert.deepEqual([...analytic.shape].reduce((a, b) => a * b, 1), x.length, `${what}: gradient and input sizes differ`);
-  const failure = R.compareGrad(what, analytic, f, x, entries, { ...TOL, scale: termScale });
-  assert.equal(failure, undefined, failure);
-}
+/** Asserts the analytic gradient at every listed entry (all entries by default); the tolerances are R.GRAD_TOL, derived above. */
+const check = R.assertGrad;
 
 const seed = fc.integer({ min: 0, max: 0x7fffffff });
 const FC = { numRuns: 10 };
@@ -104,11 +97,8 @@ describe('gradient checks: modules', () => {
           // rstd·|dx̂|, and they can cancel almost exactly: for d = 2, x̂ = (±1)·σ/√(σ²+ε)
           // whatever x is, so dx is only ε/(σ²+ε) of its terms. The float32 error is
           // relative to the terms, so that is the scale of the absolute tolerance.
-          let terms = 0;
-          for (let t = 0; t < T; t++) for (let i = 0; i < d; i++) terms = Math.max(terms, ln.rstd[t] * Math.abs(r.data[t * d + i] * gain.data[i]));
           const f = (v: Float64Array): number => R.dot64(r.data, R.layerNorm64(v, T, d, g64, b64, eps));
-          const failure = R.compareGrad('dx', g.dx, f, x64, R.allEntries(T * d), { ...TOL, h: TOL.h * spread, scale: terms });
-          assert.equal(failure, undefined, failure);
+          check('dx', g.dx, f, x64, undefined, R.normTermScale(ln.rstd, r, gain), R.GRAD_TOL.h * spread);
           check('dg', g.dg, (v) => R.dot64(r.data, R.layerNorm64(x64, T, d, v, b64, eps)), g64);
           check('db', g.db, (v) => R.dot64(r.data, R.layerNorm64(x64, T, d, g64, v, eps)), b64);
         },
@@ -321,16 +311,8 @@ describe('gradient check: the whole model, every parameter tensor', () => {
             const grad = grads[name];
             assert.deepEqual([...grad.shape], shape, `${name} gradient shape`);
             // A random subset of entries, plus the largest, plus (for W_p) a row past T that must be 0.
-            const n = grad.data.length;
-            const entries: number[] = [];
-            for (let k = 0; k < 5; k++) {
-              let i: number;
-              [i, g] = randint(g, n);
-              entries.push(i);
-            }
-            let big = 0;
-            for (let i = 1; i < n; i++) if (Math.abs(grad.data[i]) > Math.abs(grad.data[big])) big = i;
-            entries.push(big);
+            let entries: number[];
+            [entries, g] = R.sampleEntries(grad, g, 5);
             if (name === 'positions_embed.weight' && T < config.n_ctx) entries.push(T * config.n_embd);
             check(name, grad, (v) => loss({ ...p64, [name]: v }), p64[name], entries);
           }

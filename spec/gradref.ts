@@ -1,5 +1,6 @@
 /**
- * Float64 helpers for the gradient checks (`gradcheck.spec.ts`, `backward.spec.ts`).
+ * Float64 helpers for the gradient checks (`gradcheck.spec.ts`, `backward.spec.ts`,
+ * `variants.spec.ts`), and the check itself ({@link assertGrad}, {@link GRAD_TOL}).
  *
  * A plain-loop float64 forward of every module and of the whole model, so that the
  * tests can take central differences of a loss computed with ~16 significant digits
@@ -13,12 +14,13 @@
  *
  * @module
  */
+import assert from 'node:assert/strict';
 import type { Activation, GPTConfig } from '../src/config.ts';
 import { architecture, nExperts, nTokenRows, usesPreLN, usesRMSNorm, usesRope } from '../src/config.ts';
 import type { ForwardOutput } from '../src/model/gpt.ts';
 import type { DropoutMask } from '../src/model/dropout.ts';
 import { paramShapes, type Params } from '../src/params.ts';
-import { type Rng, normals, rng } from '../src/random.ts';
+import { type Rng, normals, randint, rng } from '../src/random.ts';
 import { type Tensor, tensor } from '../src/tensor.ts';
 
 /** Parameters as float64 arrays, by name. */
@@ -402,6 +404,57 @@ export function compareGrad(
 /** Every index 0 … n−1. */
 export function allEntries(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
+}
+
+/**
+ * Step and tolerances of every gradient check: h = 1e-5, and
+ * |analytic − numeric| ≤ rtol·|numeric| + atol·scale (derived and measured in
+ * `gradcheck.spec.ts`'s module documentation).
+ */
+export const GRAD_TOL = { h: 1e-5, rtol: 3e-4, atol: 3e-5 };
+
+/**
+ * Asserts the analytic gradient at every listed entry (all entries by default) with
+ * {@link compareGrad} and {@link GRAD_TOL}.
+ * @param termScale the size of the summed terms, when larger than the gradient's own entries
+ * @param h the step, when x is far from unit size
+ */
+export function assertGrad(what: string, analytic: Tensor, f: (x: Float64Array) => number, x: Float64Array, entries = allEntries(x.length), termScale?: number, h = GRAD_TOL.h): void {
+  assert.equal(analytic.data.length, x.length, `${what}: gradient and input sizes differ`);
+  const failure = compareGrad(what, analytic, f, x, entries, { ...GRAD_TOL, h, scale: termScale });
+  assert.equal(failure, undefined, failure);
+}
+
+/**
+ * `count` random entries of a gradient (drawn from `g`) and its largest entry: where
+ * a whole-model check looks. Returns them with the advanced generator.
+ */
+export function sampleEntries(grad: Tensor, g: Rng, count: number): [number[], Rng] {
+  const n = grad.data.length;
+  const entries: number[] = [];
+  for (let k = 0; k < count; k++) {
+    let i: number;
+    [i, g] = randint(g, n);
+    entries.push(i);
+  }
+  let big = 0;
+  for (let i = 1; i < n; i++) if (Math.abs(grad.data[i]) > Math.abs(grad.data[big])) big = i;
+  entries.push(big);
+  return [entries, g];
+}
+
+/**
+ * The size of the terms a norm's backward sums into dx, max over t, i of
+ * rstd_t·|dy_{t,i}·g_i| (LayerNorm and RMSNorm both sum rstd·dx̂ terms). They can cancel
+ * almost exactly (for d = 2, x̂ = ±σ/√(σ² + ε) whatever x is, so LayerNorm's dx is only
+ * ε/(σ² + ε) of its terms), and the float32 error is relative to the terms: so this
+ * is the scale of the absolute tolerance.
+ */
+export function normTermScale(rstd: Float32Array, dy: Tensor, g: Tensor): number {
+  const d = g.data.length;
+  let terms = 0;
+  for (let t = 0; t < rstd.length; t++) for (let i = 0; i < d; i++) terms = Math.max(terms, rstd[t] * Math.abs(dy.data[t * d + i] * g.data[i]));
+  return terms;
 }
 
 // ---------------------------------------------------------------------------------

@@ -26,17 +26,13 @@ import { lmLossBackward } from '../src/model/objectives.ts';
 import { rmsNormBackward, rmsNormForward } from '../src/model/rmsnorm.ts';
 import { ropeBackward, ropeForward } from '../src/model/rope.ts';
 import { type Params, countActiveParams, countParams, paramShapes } from '../src/params.ts';
-import { randint, rng } from '../src/random.ts';
+import { rng } from '../src/random.ts';
 import { type Tensor, equal, tensor, zeros } from '../src/tensor.ts';
 import { assertPure, permuteHeads, randomIds, randomParams, relErr, seedArb } from './helpers.ts';
 import * as R from './gradref.ts';
 
-const TOL = { h: 1e-5, rtol: 3e-4, atol: 3e-5 };
-
-function check(what: string, analytic: Tensor, f: (x: Float64Array) => number, x: Float64Array, entries = R.allEntries(x.length), scale?: number): void {
-  const failure = R.compareGrad(what, analytic, f, x, entries, { ...TOL, scale });
-  assert.equal(failure, undefined, failure);
-}
+/** Asserts the analytic gradient at the listed entries (all by default), with gradcheck.spec.ts's tolerances. */
+const check = R.assertGrad;
 
 const FC = { numRuns: 6 };
 
@@ -64,10 +60,8 @@ describe('variant gradient checks: modules', () => {
         const fwd = rmsNormForward(x, g, 1e-5);
         const grads = rmsNormBackward(fwd, g, r);
         const [x64, g64] = [R.f64(x), R.f64(g)];
-        let terms = 0; // as for LayerNorm: the float32 error is relative to r·|dx̂|
-        for (let t = 0; t < T; t++) for (let i = 0; i < d; i++) terms = Math.max(terms, fwd.rstd[t] * Math.abs(r.data[t * d + i] * g.data[i]));
-        const failure = R.compareGrad('dx', grads.dx, (v) => R.dot64(r.data, R.rmsNorm64(v, T, d, g64, 1e-5)), x64, R.allEntries(T * d), { ...TOL, h: TOL.h * spread, scale: terms });
-        assert.equal(failure, undefined, failure);
+        // as for LayerNorm: the float32 error is relative to the terms rstd·|dx̂|
+        check('dx', grads.dx, (v) => R.dot64(r.data, R.rmsNorm64(v, T, d, g64, 1e-5)), x64, undefined, R.normTermScale(fwd.rstd, r, g), R.GRAD_TOL.h * spread);
         check('dg', grads.dg, (v) => R.dot64(r.data, R.rmsNorm64(x64, T, d, v, 1e-5)), g64);
       }),
       FC,
@@ -182,16 +176,8 @@ describe('variant gradient checks: the whole model, every parameter tensor (obje
           let g = rng(s + 3);
           for (const [pname] of paramShapes(config)) {
             const grad = grads[pname];
-            const n = grad.data.length;
-            const entries: number[] = [];
-            for (let k = 0; k < 4; k++) {
-              let i: number;
-              [i, g] = randint(g, n);
-              entries.push(i);
-            }
-            let big = 0;
-            for (let i = 1; i < n; i++) if (Math.abs(grad.data[i]) > Math.abs(grad.data[big])) big = i;
-            entries.push(big);
+            let entries: number[];
+            [entries, g] = R.sampleEntries(grad, g, 4);
             check(pname, grad, (v) => loss({ ...p64, [pname]: v }), p64[pname], entries, routerScale(pname, 0.01));
           }
         }),
