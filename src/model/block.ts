@@ -48,10 +48,11 @@ export interface BlockOutput {
   /** The block's input x, [T, d]. */
   readonly x: Tensor;
   readonly attn: AttentionOutput;
-  /** LN₁ of x + attn(x); its `y` is n. */
+  /** LN₁ of x + attn(x); its `y` is n. (Pre-LN, `preln.ts`: LN₁ of x, the attention's input.) */
   readonly ln1: LayerNormOutput;
+  /** The FFN's record (with experts: a `MoEOutput` of `moe.ts`). */
   readonly ffn: FFNOutput;
-  /** LN₂ of n + ffn(n); its `y` is h. */
+  /** LN₂ of n + ffn(n); its `y` is h. (Pre-LN: LN₂ of a, the FFN's input.) */
   readonly ln2: LayerNormOutput;
 }
 

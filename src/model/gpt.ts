@@ -49,6 +49,7 @@
  * | B | the causal mask, B[i, j] = 1 if key j may be seen by query i | — | — |
  * | M | per-token loss mask (1 = counts), length T | — | — |
  * | U | the context: the token ids, one-hot as a matrix [T, V] | — | — |
+ * | E, k | experts per block (0: one dense FFN), experts per token (`moe.ts`) | 0, — | `n_experts`, `experts_top_k` |
  *
  * ## Dropout
  * `forward(..., { dropout: { rng } })` is a training forward pass: the embedding
@@ -73,10 +74,16 @@
  * sequences like the original (`tf.reduce_mean(lm_losses)` of per-sequence means).
  *
  * ## Switches (docs/evolution.md)
- * `norm_placement: pre` adds a final norm h_n ← ln_f(h_n) before the head (the last
- * `hiddenStates` entry is after it, as in HF GPT-2/LLaMA); `position_embedding: rope`
- * drops W_p; `n_experts` > 0 adds the load-balancing loss to the objective, whose
- * gradient {@link backward} includes (`moe.ts`). Off: GPT-1, unchanged.
+ * The outline above is GPT-1, every switch off. Each switch changes the lines it
+ * names, in one file; with all of them off the pass is GPT-1's, bit for bit:
+ *
+ * | switch | what changes | where |
+ * |---|---|---|
+ * | `position_embedding: rope` | h = W̃_e[ids] (no W_p, no dW_p); q and k rotated to their positions right after split_heads | `embedding.ts`; `attention.ts` → `rope.ts` |
+ * | `normalization: rmsnorm` | every LN is RMSNorm (gain only) | `norm.ts` → `rmsnorm.ts` |
+ * | `norm_placement: pre` | a = h + drop(attn(LN₁(h))), h = a + drop(ffn(LN₂(a))); then h_n ← ln_f(h_n) before the head (the last `hiddenStates` entry is after it, as in HF GPT-2/LLaMA), and the backward starts with ln_f's | `block.ts` → `preln.ts`; here |
+ * | `afn: swiglu` | m = silu(n·W_gate + b_gate) ⊙ (n·W_fc + b_fc) | `ffn.ts` → `swiglu.ts` |
+ * | `n_experts: E` | the FFN is the top-k of E experts' FFNs, weighted by the router; the objective adds `moe_aux_loss_coef` × the mean load-balancing loss (`moeAuxLoss`), whose gradient {@link backward} includes | `block.ts` → `moe.ts`; here |
  *
  * @module
  */

@@ -14,7 +14,7 @@
  *     y = g·W_proj + b_proj          [T, d]         (c_proj, "down"), dropped out when training
  *
  * Three matrices instead of two: at n_inner = (8/3)·d the count matches GPT-1's 4·d
- * (`presets` in `config.ts` choose n_inner so the totals match). silu(0) = 0, so with
+ * (`matchParams` in `architectures.ts` chooses n_inner so the totals match). silu(0) = 0, so with
  * W_gate = 0 and b_gate = 0 the FFN adds exactly b_proj (tested).
  *
  * ## Backward
