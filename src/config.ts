@@ -174,6 +174,8 @@ export function dHead(config: GPTConfig): number {
 export const MAX_SIZE = 2 ** 24;
 /** Largest n_layer: GPT-1 has 12, the largest published GPTs about 100. */
 export const MAX_LAYERS = 1024;
+/** Largest n_experts (per block): Mixtral has 8, `--arch moe` 4. */
+export const MAX_EXPERTS = 1024;
 /**
  * Largest parameter count: 2³⁰ numbers (4 GiB of float32), about 9× GPT-1. The
  * original layout is loaded into one Float32Array, and Node allocates at most 4 GiB
@@ -202,7 +204,8 @@ export function paramCount(c: GPTConfig): number {
 /**
  * Throws a one-line error naming the first field that is missing, not finite, out of
  * range or inconsistent. Every size is bounded ({@link MAX_SIZE}, {@link MAX_LAYERS},
- * {@link MAX_PARAMS}) so that a hostile config fails here, before anything is allocated.
+ * {@link MAX_EXPERTS}, {@link MAX_PARAMS}) so that a hostile config fails here, before
+ * anything is allocated.
  */
 export function validateConfig(c: GPTConfig): void {
   const positive: (keyof GPTConfig)[] = ['n_vocab', 'n_ctx', 'n_embd', 'n_head', 'n_layer', 'n_inner'];
@@ -242,7 +245,7 @@ function validateArchitecture(c: GPTConfig): void {
   oneOf('norm_placement', ['post', 'pre']);
   if (!(a.rope_theta > 1 && Number.isFinite(a.rope_theta))) throw new Error(`config.rope_theta must be > 1, got ${a.rope_theta}`);
   if (a.position_embedding === 'rope' && (c.n_embd / c.n_head) % 2 !== 0) throw new Error(`config.position_embedding rope needs an even head width, got n_embd/n_head = ${c.n_embd / c.n_head}`);
-  if (!Number.isInteger(a.n_experts) || a.n_experts < 0 || a.n_experts > MAX_LAYERS) throw new Error(`config.n_experts must be an integer in [0, ${MAX_LAYERS}], got ${a.n_experts}`);
+  if (!Number.isInteger(a.n_experts) || a.n_experts < 0 || a.n_experts > MAX_EXPERTS) throw new Error(`config.n_experts must be an integer in [0, ${MAX_EXPERTS}], got ${a.n_experts}`);
   if (a.n_experts > 0 && !(Number.isInteger(a.experts_top_k) && a.experts_top_k >= 1 && a.experts_top_k <= a.n_experts)) {
     throw new Error(`config.experts_top_k must be an integer in [1, n_experts = ${a.n_experts}], got ${a.experts_top_k}`);
   }
