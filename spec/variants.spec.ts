@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { type GPTConfig, GPT1, architecture, architectureOverrides, makeConfig, nTokenRows, paramCount } from '../src/config.ts';
+import { type GPTConfig, GPT1, MAX_EXPERTS, architecture, architectureOverrides, makeConfig, nTokenRows, paramCount } from '../src/config.ts';
 import { withArchitecture } from '../src/architectures.ts';
 import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint/index.ts';
 import { main } from '../src/cli/main.ts';
@@ -428,6 +428,10 @@ describe('variant configs', () => {
     assert.throws(() => tiny({ position_embedding: 'alibi' as 'rope' }), /position_embedding must be learned or rope/);
     assert.throws(() => tiny({ n_experts: 2, experts_top_k: 3 }), /experts_top_k must be an integer in \[1, n_experts = 2\]/);
     assert.throws(() => makeConfig({ n_embd: 6, n_head: 2, position_embedding: 'rope' }), /even head width/);
+    assert.throws(() => tiny({ n_experts: MAX_EXPERTS + 1 }), /n_experts must be an integer in \[0, 1024\]/);
+    assert.throws(() => tiny({ n_experts: 1.5 }), /n_experts must be an integer/);
+    assert.throws(() => tiny({ position_embedding: 'rope', rope_theta: Infinity }), /rope_theta must be > 1/);
+    assert.throws(() => tiny({ n_experts: 2, moe_aux_loss_coef: NaN }), /moe_aux_loss_coef must be >= 0/);
   });
 
   it('paramCount (the closed form validateConfig bounds) equals countParams (the list of tensors) for every variant', () => {
