@@ -36,6 +36,11 @@
  *     swish′(u) = σ(u) + u·σ(u)·(1 − σ(u))
  *     relu′(u)  = 1 if u > 0 else 0            (0 at the kink, like TensorFlow's ReluGrad)
  *
+ * ## Switches (docs/evolution.md)
+ * `afn: swiglu` is the gated FFN of `swiglu.ts` ({@link ffnForwardAt} hands it over).
+ * Each expert of a mixture (`moe.ts`) is this FFN with its parameters under
+ * `h.{i}.mlp.experts.{e}.`: {@link ffnForwardAt} takes that prefix. Off: GPT-1's FFN.
+ *
  * @module
  */
 import type { Activation, GPTConfig } from '../config.ts';
