@@ -35,14 +35,16 @@
  * matrix, say) it is copied into a compact buffer.
  *
  * ## Padding without copies
- * The fast kernels compute whole blocks: 4 rows per thread, and 4 columns per SIMD
- * step (the column count is rounded up to a multiple of 4 so that every row is
- * whole quads: gpu.js's workers fall back to scalar code for a whole launch
- * otherwise). The extra rows and columns read up to 3 row (column) strides past
- * the operand; gpu.js lays a kernel's wasm memory out as `[arguments | output]`
- * plus 1 MiB of slack, so those reads stay inside it when 3 strides fit the slack
- * (operands with a larger stride are copied compactly first), and their results
- * are dropped when the tile is unpacked.
+ * The fast webasm and cpu kernels compute whole blocks: 4 rows per thread, and 4
+ * columns per SIMD step (the column count is rounded up to a multiple of 4 so that
+ * every row is whole quads: gpu.js's workers fall back to scalar code for a whole
+ * launch otherwise; to a multiple of 32 in column tiles). The extra rows and
+ * columns read past the operand (up to 3 row or column strides; up to 31 numbers
+ * of a contiguous B in a column tile); gpu.js lays a kernel's wasm memory out as
+ * `[arguments | output]` plus 1 MiB of slack, so those reads stay inside it when
+ * they fit the slack (operands with a larger stride are copied compactly first),
+ * and their results are dropped when the tile is unpacked. The GPU kernel reads
+ * no further than its operands: a ragged tile of B gets zero columns instead.
  *
  * @module
  */
@@ -201,19 +203,14 @@ const MAX_RESIDENT_BYTES = 2 ** 30;
 const residentLru = new Map<IKernelRunShortcut, { readonly bytes: number; readonly buffer: ArrayBufferLike; readonly key: string }>();
 let residentBytes = 0;
 
-/** Number of kernels compiled so far on a backend (for the benchmark's report). */
-export function compiledKernelCount(be: Backend): number {
-  return compiled.get(be)?.size ?? 0;
-}
-
 interface Launch {
   readonly kind: KernelKind;
   readonly tz: number;
   readonly M: number;
   readonly K: number;
-  /** Output columns, rounded up to a multiple of 4 for the fast kernels. */
+  /** Output columns the kernel computes: N rounded up to a multiple of 4 (fast kernels), of `PANEL` (resident weights) or of the column tile. */
   readonly Np: number;
-  /** The columns of B that hold numbers (≤ Np), where it matters: a resident weight stored transposed. */
+  /** The columns of B that hold numbers (≤ Np), where it matters: a resident weight packed in panels, zero beyond N. */
   readonly N?: number;
   /**
    * `rows4` on webasm, one batch entry: the columns are cut into tiles of this
@@ -490,7 +487,7 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
   const Np = kind === 'simple' ? Nk : Math.ceil(Nk / (colTile ?? 4)) * (colTile ?? 4);
   // The GPU kernel reads whole quads of columns: a ragged tile of B gets zero columns.
   if (kind === 'cols4' && Np !== Nk) b = padded(b, tz, Kk, Nk, Kk, Np);
-  if (kind !== 'simple' && kind !== 'cols4') {
+  if (kind === 'rows4' || kind === 'rows4cpu') {
     // Padding rows/columns read up to 3 strides past the operand: keep that inside gpu.js's slack.
     if (Mk % 4 !== 0 && 3 * a.si > SLACK) a = padded(a, tz, Mk, Kk, Mk, Kk);
     if (Nk % 4 !== 0 && 3 * b.sj > SLACK) b = padded(b, tz, Kk, Nk, Kk, Nk);
