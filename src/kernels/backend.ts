@@ -19,7 +19,9 @@
  * automatic choice skips it and says so; `GPT1_BACKEND=<name>` (or the CLI's
  * `--backend <name>`, which sets it) forces any backend, software or not, and
  * forcing one that cannot start is an error, never a silent fallback.
- * `GPT1_THREADS=0` keeps `webasm` on the calling thread (no worker pool).
+ * `GPT1_THREADS=0` keeps `webasm` on the calling thread (no worker pool), and
+ * `GPT1_WASM_OPTIMIZE` picks the gpu.js patch's improvements
+ * ({@link Backend.wasmOptimizations}); both are read when the backend is made.
  *
  * **No Node-only imports.** This module runs in a browser as well as in Node. What
  * only Node can do (load Dawn, load `gl`, read `process.env`, start worker threads)
@@ -61,7 +63,7 @@ export type Probe = { readonly ok: true; readonly adapter?: AdapterInfo } | { re
 export interface BackendEnvironment {
   /** `node` or `browser`: decides which backends are candidates. */
   readonly platform: 'node' | 'browser';
-  /** Settings by name (`GPT1_BACKEND`, `GPT1_THREADS`), read at each choice: Node passes `process.env`. */
+  /** Settings by name (`GPT1_BACKEND`, `GPT1_THREADS`, `GPT1_WASM_OPTIMIZE`), read at each choice: Node passes `process.env`. */
   readonly vars: () => Readonly<Record<string, string | undefined>>;
   /**
    * Makes `navigator.gpu` answer where the platform lacks it (Node: Dawn), then asks
@@ -115,6 +117,20 @@ export interface Backend {
    * (tests); default `'auto'`: the one shaped for the backend (see `gemm.ts`).
    */
   readonly kernels?: 'auto' | 'simple' | 'cols4';
+  /**
+   * webasm: the patched gpu.js's code-generation improvements that the fast kernels
+   * ask for (`optimizeWasm`, docs/gpujs-patch.md), from `GPT1_WASM_OPTIMIZE`: all of
+   * them when it is unset or `1`, none for `0`, the named ones for a comma-separated
+   * list (`integerLocals,contiguousLoads`: the benchmark compares them that way).
+   */
+  readonly wasmOptimizations?: boolean | Readonly<Record<string, boolean>>;
+}
+
+/** `GPT1_WASM_OPTIMIZE` as gpu.js's `optimizeWasm` setting (see {@link Backend.wasmOptimizations}). */
+function parseWasmOptimize(setting: string | undefined): boolean | Record<string, boolean> {
+  if (setting === undefined || setting === '' || setting === '1') return true;
+  if (setting === '0') return false;
+  return Object.fromEntries(setting.split(',').map((name) => [name.trim(), true]));
 }
 
 /**
@@ -220,12 +236,17 @@ export async function unavailableReason(name: BackendName): Promise<string | und
 
 /** Creates the `GPU` instance for a backend that is known to be available. */
 function instantiate(name: BackendName, reason: string, adapter?: AdapterInfo): Backend {
+  const vars = environment.vars();
   // webasm only uses its worker threads under the async contract; webgpu is always async.
-  const asyncMode = (name === 'webasm' && environment.vars().GPT1_THREADS !== '0') || name === 'webgpu';
+  const asyncMode = (name === 'webasm' && vars.GPT1_THREADS !== '0') || name === 'webgpu';
   const gpu = new GPU({ mode: name });
   instances.add(gpu);
   if (name === 'webgpu') webgpuUsed = true;
-  return { name, gpu, asyncMode, reason, ...(adapter !== undefined ? { adapter } : {}) };
+  return {
+    name, gpu, asyncMode, reason,
+    ...(adapter !== undefined ? { adapter } : {}),
+    ...(name === 'webasm' ? { wasmOptimizations: parseWasmOptimize(vars.GPT1_WASM_OPTIMIZE) } : {}),
+  };
 }
 
 function isBackendName(s: string): s is BackendName {

@@ -49,7 +49,7 @@
  * @module
  */
 import type { IKernelRunShortcut } from 'gpu.js';
-import { type Backend, backendEnvironment } from './backend.ts';
+import type { Backend } from './backend.ts';
 import { kernelCols4, kernelRow, kernelRowPanels, kernelRows4, kernelRows4Cpu, kernelSimple } from './sources.ts';
 import { prepareKernel, recoverFlat, releaseKernel } from './webasm-tuning.ts';
 
@@ -221,20 +221,6 @@ interface Launch {
   readonly b: Operand;
 }
 
-/**
- * The code-generation improvements of the patched gpu.js that the fast webasm
- * kernels use (docs/gpujs-patch.md). `GPT1_WASM_OPTIMIZE=0` turns them off, and
- * a comma-separated list picks some (the benchmark compares them that way).
- */
-function wasmOptimizations(): boolean | Record<string, boolean> {
-  // Read through the injected environment (Node's process.env; a page has none):
-  // this module must not touch `process` itself, so that it bundles for a browser.
-  const v = backendEnvironment().vars().GPT1_WASM_OPTIMIZE;
-  if (v === undefined || v === '' || v === '1') return true;
-  if (v === '0') return false;
-  return Object.fromEntries(v.split(',').map((name) => [name.trim(), true]));
-}
-
 /** Columns per panel of a resident matrix-vector weight ({@link kernelRowPanels}). */
 const PANEL = 16;
 
@@ -280,7 +266,7 @@ function createKernel(be: Backend, L: Launch): IKernelRunShortcut {
     strictIntegers: L.kind !== 'simple' && L.kind !== 'cols4',
     // The patched gpu.js's better WebAssembly (docs/gpujs-patch.md): i32 indices,
     // one v128.load for 4 adjacent numbers. An unpatched gpu.js ignores the setting.
-    ...(be.name === 'webasm' && L.kind !== 'simple' ? { optimizeWasm: wasmOptimizations() } : {}),
+    ...(be.name === 'webasm' && L.kind !== 'simple' ? { optimizeWasm: be.wasmOptimizations ?? true } : {}),
     ...(L.kind === 'rows4' || L.kind === 'rows4cpu' || L.kind === 'cols4' ? { returnType: 'Array(4)' as const } : {}),
   } as never);
   prepareKernel(be, kernel);
