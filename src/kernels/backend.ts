@@ -72,6 +72,15 @@ export interface BackendEnvironment {
   readonly probeWebGPU?: () => Promise<Probe>;
   /** Whether headless-gl can start, with its renderer (Node only). */
   readonly probeHeadlessGL?: () => Probe;
+  /**
+   * A cheap look for a GPU, before the automatic choice starts any GPU backend: why
+   * this machine can have none (Node on Linux: no GPU device file), or `undefined`
+   * when it may have one. Without a GPU only a software one could answer, which the
+   * automatic choice skips anyway; starting Dawn just to find that out costs about
+   * half a second, ~70 MB and native warnings on stderr at every command. A forced
+   * backend and {@link surveyBackends} (`gpt1 info`) probe regardless.
+   */
+  readonly noGPUDevice?: () => string | undefined;
   /** gpu.js's webasm worker-pool class, for sharing one pool between kernels (Node only). */
   readonly workerPool?: () => (new (size?: number) => unknown) | null;
 }
@@ -263,7 +272,8 @@ export async function surveyBackends(): Promise<{ readonly name: BackendName; re
 /**
  * Chooses a backend: the forced one if `forced` is set, otherwise the first
  * candidate that starts on a hardware device (or needs none), skipping software
- * GPUs. The reason says what was skipped and why.
+ * GPUs, and every GPU backend unprobed where the platform sees no GPU device
+ * ({@link BackendEnvironment.noGPUDevice}). The reason says what was skipped and why.
  */
 export async function chooseBackend(forced?: string): Promise<Backend> {
   if (forced !== undefined && forced !== '') {
@@ -275,7 +285,14 @@ export async function chooseBackend(forced?: string): Promise<Backend> {
     return instantiate(forced, 'forced by GPT1_BACKEND', p.adapter);
   }
   const skipped: string[] = [];
-  for (const name of candidates()) {
+  let tried = candidates();
+  const noDevice = environment.noGPUDevice?.();
+  if (noDevice !== undefined) {
+    const gpus = tried.filter((name) => GPU_BACKENDS.includes(name));
+    tried = tried.filter((name) => !GPU_BACKENDS.includes(name));
+    skipped.push(`${gpus.join(', ')}: not started: ${noDevice}, so only a software GPU could answer; GPT1_BACKEND=<name> forces one`);
+  }
+  for (const name of tried) {
     const p = await probeBackend(name);
     if (!p.ok) {
       skipped.push(`${name}: ${p.reason}`);

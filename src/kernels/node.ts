@@ -13,7 +13,9 @@
  * `VK_ICD_FILENAMES` is unset, it asks once more with SwiftShader's Vulkan driver
  * from Debian's `chromium` package, a software GPU (the automatic choice skips it;
  * `GPT1_BACKEND=webgpu` uses it). Dawn keeps the process alive until gpu.js's
- * device is destroyed: `releaseBackends()` does that.
+ * device is destroyed: `releaseBackends()` does that. On a machine with no GPU
+ * device file ({@link noGPUDeviceNode}) the automatic choice does not load Dawn at
+ * all: it could only find the software GPU it skips.
  *
  * ## headless-gl
  * `gl` is an optional dependency of gpu.js that `npm ci` does not build here
@@ -143,6 +145,21 @@ export function probeHeadlessGLNode(): Probe {
   return { ok: true, adapter };
 }
 
+/**
+ * Why this machine has no GPU that Vulkan or GL could use, from its device files,
+ * or `undefined` if it may have one. On Linux a GPU driver is reached through a
+ * DRM render node (`/dev/dri/renderD*`: Mesa's drivers, amdgpu, i915, nouveau,
+ * virtio-gpu, NVIDIA's with DRM), NVIDIA's own device files (`/dev/nvidia0`, …) or
+ * WSL's `/dev/dxg`; with none of them only a software GPU can answer. Elsewhere the
+ * answer is always `undefined` (the probes decide).
+ */
+export function noGPUDeviceNode(): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const list = (dir: string, name: RegExp): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => name.test(f)) : []);
+  if (list('/dev/dri', /^renderD\d+$/).length > 0 || list('/dev', /^(nvidia\d+|dxg)$/).length > 0) return undefined;
+  return 'no GPU device on this machine (no /dev/dri/renderD*, /dev/nvidia*, /dev/dxg)';
+}
+
 /** gpu.js's webasm worker pool class (a CommonJS internal), or null if gpu.js renamed it. */
 function workerPool(): (new (size?: number) => unknown) | null {
   try {
@@ -159,6 +176,7 @@ export const NODE_ENVIRONMENT: BackendEnvironment = Object.freeze({
   vars: () => process.env,
   probeWebGPU: probeWebGPUNode,
   probeHeadlessGL: probeHeadlessGLNode,
+  noGPUDevice: noGPUDeviceNode,
   workerPool,
 });
 
