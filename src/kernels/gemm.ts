@@ -281,7 +281,7 @@ function createKernel(be: Backend, L: Launch): IKernelRunShortcut {
     // one v128.load for 4 adjacent numbers. An unpatched gpu.js ignores the setting.
     ...(be.name === 'webasm' && L.kind !== 'simple' ? { optimizeWasm: be.wasmOptimizations ?? true } : {}),
     ...(k.rows * k.cols === 4 ? { returnType: 'Array(4)' as const } : {}),
-  } as never);
+  });
   prepareKernel(be, kernel);
   return kernel;
 }
