@@ -14,7 +14,8 @@
  * Sections:
  * - matmul: the GPT-1 products at T = 64 and 512 tokens (c_attn, attn c_proj, c_fc,
  *   mlp c_proj, tied head), on every CPU gpu.js backend (webasm, cpu), the project's
- *   original kernels (`src/kernels/reference.ts`, T = 64 only: slow) and TF.js;
+ *   original kernels (`src/kernels/reference.ts`, T = 64 only: slow) and TF.js; with
+ *   `--backend` naming a GPU backend, also on it, against webasm in a table of its own;
  * - forward: GPT-1 (117 M, random weights) on 64 and 512 tokens: ours is
  *   `forward` of `src/model/gpt.ts`; the peer is the straightforward TF.js GPT-1 of
  *   this file, given the same weights (its logits are compared with ours);
