@@ -473,7 +473,7 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
         Nk = Nb;
       }
     }
-    const res = !batched && be.name === 'webasm' && b.data.length >= RESIDENT_MIN;
+    const res = !batched && b.data.length >= RESIDENT_MIN;
     const Np = Math.ceil(Nk / (res ? PANEL : 4)) * (res ? PANEL : 4);
     const kernel = getKernel(be, { kind: res ? 'rowResident' : 'row', tz, M, K, Np, N, a, b });
     const result = await (kernel as unknown as (...x: Float32Array[]) => unknown)(...(res ? [a.data] : [a.data, b.data]));
@@ -487,9 +487,9 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
   const [Mk, Kk, Nk] = [bucketDim(M), bucketDim(K), bucketDim(N)]; // the kernel's extents
   if (Mk !== M || Kk !== K) a = padded(a, tz, M, K, Mk, Kk);
   if (Kk !== K || Nk !== N) b = padded(b, tz, K, N, Kk, Nk);
-  // One batch entry on webasm: column tiles (one per thread.z), so that all row
+  // rows4 (webasm) on one batch entry: column tiles (one per thread.z), so that all row
   // quads of a tile reuse the same strip of B from the cache.
-  const colTile = kind === 'rows4' && be.name === 'webasm' && tz === 1 && b.sj === 1 && Nk > COLUMN_TILE ? COLUMN_TILE : undefined;
+  const colTile = kind === 'rows4' && tz === 1 && b.sj === 1 && Nk > COLUMN_TILE ? COLUMN_TILE : undefined;
   const Np = kind === 'simple' ? Nk : Math.ceil(Nk / (colTile ?? 4)) * (colTile ?? 4);
   // The GPU kernel reads whole quads of columns: a ragged tile of B gets zero columns.
   if (kind === 'cols4' && Np !== Nk) b = padded(b, tz, Kk, Nk, Kk, Np);
