@@ -148,15 +148,19 @@ export function probeHeadlessGLNode(): Probe {
 /**
  * Why this machine has no GPU that Vulkan or GL could use, from its device files,
  * or `undefined` if it may have one. On Linux a GPU driver is reached through a
- * DRM render node (`/dev/dri/renderD*`: Mesa's drivers, amdgpu, i915, nouveau,
- * virtio-gpu, NVIDIA's with DRM), NVIDIA's own device files (`/dev/nvidia0`, …) or
- * WSL's `/dev/dxg`; with none of them only a software GPU can answer. Elsewhere the
- * answer is always `undefined` (the probes decide).
+ * DRM render node (`/dev/dri/renderD*`: AMD, Intel, nouveau, virtio-gpu, …),
+ * NVIDIA's own device files (`/dev/nvidia0`, …) or WSL's `/dev/dxg`; with none of
+ * them only a software GPU can answer. Elsewhere, or where `/dev` cannot be read,
+ * the answer is `undefined` (the probes decide).
  */
 export function noGPUDeviceNode(): string | undefined {
   if (process.platform !== 'linux') return undefined;
-  const list = (dir: string, name: RegExp): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => name.test(f)) : []);
-  if (list('/dev/dri', /^renderD\d+$/).length > 0 || list('/dev', /^(nvidia\d+|dxg)$/).length > 0) return undefined;
+  const has = (dir: string, name: RegExp): boolean => existsSync(dir) && readdirSync(dir).some((f) => name.test(f));
+  try {
+    if (has('/dev/dri', /^renderD\d+$/) || has('/dev', /^(nvidia\d+|dxg)$/)) return undefined;
+  } catch {
+    return undefined;
+  }
   return 'no GPU device on this machine (no /dev/dri/renderD*, /dev/nvidia*, /dev/dxg)';
 }
 
