@@ -14,7 +14,8 @@
  * Sections:
  * - matmul: the GPT-1 products at T = 64 and 512 tokens (c_attn, attn c_proj, c_fc,
  *   mlp c_proj, tied head), on every CPU gpu.js backend (webasm, cpu), the project's
- *   original kernels (`src/kernels/reference.ts`, T = 64 only: slow) and TF.js;
+ *   original kernels (`src/kernels/reference.ts`, T = 64 only: slow) and TF.js; with
+ *   `--backend` naming a GPU backend, also on it, against webasm in a table of its own;
  * - forward: GPT-1 (117 M, random weights) on 64 and 512 tokens: ours is
  *   `forward` of `src/model/gpt.ts`; the peer is the straightforward TF.js GPT-1 of
  *   this file, given the same weights (its logits are compared with ours);
@@ -339,6 +340,7 @@ async function benchMatmul(o: Options, report: Report, backends: Map<string, Bac
   report.lines.push('| product | T | ours webasm | GFLOP/s | ours cpu | GFLOP/s | original (webasm) | GFLOP/s | TF.js wasm | GFLOP/s | ratio |');
   report.lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
   const rates512: number[] = [];
+  const gpu = backends.get('gpu'); // the forced GPU backend, compared with webasm in a table of its own
   const gpuRows: string[] = [];
   const ratios: number[] = []; // ours / TF.js per GPT-1 shape (TF.js given Wₑᵀ for the head), T = 64 and 512
   for (const T of Ts) {
@@ -352,7 +354,6 @@ async function benchMatmul(o: Options, report: Report, backends: Map<string, Bac
       const contenders: Contender[] = [];
       const wasm = backends.get('webasm');
       const cpu = backends.get('cpu');
-      const gpu = backends.get('gpu');
       if (wasm) contenders.push({ name: 'webasm', run: ours(wasm) });
       if (gpu) contenders.push({ name: gpu.name, run: ours(gpu) });
       const flop = 2 * T * s.K * s.N;
@@ -380,7 +381,6 @@ async function benchMatmul(o: Options, report: Report, backends: Map<string, Bac
     }
   }
   report.lines.push('');
-  const gpu = backends.get('gpu');
   if (gpu) {
     report.lines.push(`### On ${describeBackend(gpu)}`, '', 'The same products on the forced GPU backend (the GPU kernel of `sources.ts`, GL tiles); ratio = GPU / webasm, > 1 means slower.', '');
     report.lines.push(`| product | T | ours ${gpu.name} | GFLOP/s | ours webasm | ratio |`, '|---|---|---|---|---|---|', ...gpuRows, '');
@@ -649,9 +649,9 @@ async function main(): Promise<void> {
     writeFileSync(o.out, text);
     progress(`wrote ${path.relative(process.cwd(), o.out)}`);
   }
-  be.gpu.destroy();
-  for (const b of backends.values()) if (b !== be) b.gpu.destroy();
-  await releaseBackends(); // Dawn (WebGPU) keeps Node alive until its device is destroyed
+  // Every GPU instance made here (the default and the peers), and Dawn's device,
+  // which keeps Node alive until it is destroyed.
+  await releaseBackends();
 }
 
 function readVersion(pkg: string): string {

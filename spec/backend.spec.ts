@@ -65,6 +65,24 @@ describe('the automatic choice', () => {
     await releaseBackends();
   });
 
+  test('starts no GPU backend where the platform sees no GPU device, and says so; forced, one is probed all the same', async () => {
+    const probed: string[] = [];
+    setBackendEnvironment({
+      ...fakeEnv(SWIFTSHADER, LLVMPIPE),
+      probeWebGPU: async () => (probed.push('webgpu'), SWIFTSHADER),
+      probeHeadlessGL: () => (probed.push('headlessgl'), LLVMPIPE),
+      noGPUDevice: () => 'no GPU device on this machine',
+    });
+    const be = await chooseBackend();
+    assert.equal(be.name, 'webasm');
+    assert.deepEqual(probed, [], 'a GPU backend was probed although there is no GPU device');
+    assert.match(be.reason, /webgpu, headlessgl: not started: no GPU device on this machine, so only a software GPU could answer/);
+    const forced = await chooseBackend('webgpu');
+    assert.equal(forced.name, 'webgpu');
+    assert.deepEqual(probed, ['webgpu']);
+    await releaseBackends();
+  });
+
   test('takes a hardware GPU first and names its device', async () => {
     setBackendEnvironment(fakeEnv({ ok: true, adapter: { name: 'NVIDIA GeForce RTX 4090 (nvidia ada)', software: false } }, NO_GL));
     const be = await chooseBackend();

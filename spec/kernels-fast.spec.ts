@@ -2,9 +2,10 @@
  * The fast kernel layer (`src/kernels/gemm.ts`, `sources.ts`) against the simple
  * reference kernels (`src/kernels/reference.ts`, the project's first kernels) and a
  * float64 oracle (`spec/reference.ts`), on the CPU backends that start here
- * (webasm, cpu). GL/WebGPU cannot run on this machine; their code path — the simple
- * strided kernel with texture-sized tiles — is exercised by forcing it, with tiny
- * tiles, onto webasm and cpu.
+ * (webasm, cpu). The GPU backends' code path — the GPU kernel (`kernelCols4`) with
+ * texture-sized tiles — and the simple strided kernel are exercised here too, by
+ * forcing them, with tiny tiles, onto webasm and cpu; on a (software) GPU itself
+ * they run in `spec/gpu-backends.spec.ts` and `spec/browser-kernels.spec.ts`.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

@@ -19,7 +19,9 @@
  * automatic choice skips it and says so; `GPT1_BACKEND=<name>` (or the CLI's
  * `--backend <name>`, which sets it) forces any backend, software or not, and
  * forcing one that cannot start is an error, never a silent fallback.
- * `GPT1_THREADS=0` keeps `webasm` on the calling thread (no worker pool).
+ * `GPT1_THREADS=0` keeps `webasm` on the calling thread (no worker pool), and
+ * `GPT1_WASM_OPTIMIZE` picks the gpu.js patch's improvements
+ * ({@link Backend.wasmOptimizations}); both are read when the backend is made.
  *
  * **No Node-only imports.** This module runs in a browser as well as in Node. What
  * only Node can do (load Dawn, load `gl`, read `process.env`, start worker threads)
@@ -61,7 +63,7 @@ export type Probe = { readonly ok: true; readonly adapter?: AdapterInfo } | { re
 export interface BackendEnvironment {
   /** `node` or `browser`: decides which backends are candidates. */
   readonly platform: 'node' | 'browser';
-  /** Settings by name (`GPT1_BACKEND`, `GPT1_THREADS`), read at each choice: Node passes `process.env`. */
+  /** Settings by name (`GPT1_BACKEND`, `GPT1_THREADS`, `GPT1_WASM_OPTIMIZE`), read at each choice: Node passes `process.env`. */
   readonly vars: () => Readonly<Record<string, string | undefined>>;
   /**
    * Makes `navigator.gpu` answer where the platform lacks it (Node: Dawn), then asks
@@ -70,6 +72,15 @@ export interface BackendEnvironment {
   readonly probeWebGPU?: () => Promise<Probe>;
   /** Whether headless-gl can start, with its renderer (Node only). */
   readonly probeHeadlessGL?: () => Probe;
+  /**
+   * A cheap look for a GPU, before the automatic choice starts any GPU backend: why
+   * this machine can have none (Node on Linux: no GPU device file), or `undefined`
+   * when it may have one. Without a GPU only a software one could answer, which the
+   * automatic choice skips anyway; starting Dawn just to find that out costs about
+   * half a second, ~70 MB and native warnings on stderr at every command. A forced
+   * backend and {@link surveyBackends} (`gpt1 info`) probe regardless.
+   */
+  readonly noGPUDevice?: () => string | undefined;
   /** gpu.js's webasm worker-pool class, for sharing one pool between kernels (Node only). */
   readonly workerPool?: () => (new (size?: number) => unknown) | null;
 }
@@ -115,6 +126,20 @@ export interface Backend {
    * (tests); default `'auto'`: the one shaped for the backend (see `gemm.ts`).
    */
   readonly kernels?: 'auto' | 'simple' | 'cols4';
+  /**
+   * webasm: the patched gpu.js's code-generation improvements that the fast kernels
+   * ask for (`optimizeWasm`, docs/gpujs-patch.md), from `GPT1_WASM_OPTIMIZE`: all of
+   * them when it is unset or `1`, none for `0`, the named ones for a comma-separated
+   * list (`integerLocals,contiguousLoads`: the benchmark compares them that way).
+   */
+  readonly wasmOptimizations?: boolean | Readonly<Record<string, boolean>>;
+}
+
+/** `GPT1_WASM_OPTIMIZE` as gpu.js's `optimizeWasm` setting (see {@link Backend.wasmOptimizations}). */
+function parseWasmOptimize(setting: string | undefined): boolean | Record<string, boolean> {
+  if (setting === undefined || setting === '' || setting === '1') return true;
+  if (setting === '0') return false;
+  return Object.fromEntries(setting.split(',').map((name) => [name.trim(), true]));
 }
 
 /**
@@ -220,12 +245,17 @@ export async function unavailableReason(name: BackendName): Promise<string | und
 
 /** Creates the `GPU` instance for a backend that is known to be available. */
 function instantiate(name: BackendName, reason: string, adapter?: AdapterInfo): Backend {
+  const vars = environment.vars();
   // webasm only uses its worker threads under the async contract; webgpu is always async.
-  const asyncMode = (name === 'webasm' && environment.vars().GPT1_THREADS !== '0') || name === 'webgpu';
+  const asyncMode = (name === 'webasm' && vars.GPT1_THREADS !== '0') || name === 'webgpu';
   const gpu = new GPU({ mode: name });
   instances.add(gpu);
   if (name === 'webgpu') webgpuUsed = true;
-  return { name, gpu, asyncMode, reason, ...(adapter !== undefined ? { adapter } : {}) };
+  return {
+    name, gpu, asyncMode, reason,
+    ...(adapter !== undefined ? { adapter } : {}),
+    ...(name === 'webasm' ? { wasmOptimizations: parseWasmOptimize(vars.GPT1_WASM_OPTIMIZE) } : {}),
+  };
 }
 
 function isBackendName(s: string): s is BackendName {
@@ -242,7 +272,8 @@ export async function surveyBackends(): Promise<{ readonly name: BackendName; re
 /**
  * Chooses a backend: the forced one if `forced` is set, otherwise the first
  * candidate that starts on a hardware device (or needs none), skipping software
- * GPUs. The reason says what was skipped and why.
+ * GPUs, and every GPU backend unprobed where the platform sees no GPU device
+ * ({@link BackendEnvironment.noGPUDevice}). The reason says what was skipped and why.
  */
 export async function chooseBackend(forced?: string): Promise<Backend> {
   if (forced !== undefined && forced !== '') {
@@ -254,7 +285,14 @@ export async function chooseBackend(forced?: string): Promise<Backend> {
     return instantiate(forced, 'forced by GPT1_BACKEND', p.adapter);
   }
   const skipped: string[] = [];
-  for (const name of candidates()) {
+  let tried = candidates();
+  const noDevice = environment.noGPUDevice?.();
+  if (noDevice !== undefined) {
+    const gpus = tried.filter((name) => GPU_BACKENDS.includes(name));
+    tried = tried.filter((name) => !GPU_BACKENDS.includes(name));
+    skipped.push(`${gpus.join(', ')}: not started: ${noDevice}, so only a software GPU could answer; GPT1_BACKEND=<name> forces one`);
+  }
+  for (const name of tried) {
     const p = await probeBackend(name);
     if (!p.ok) {
       skipped.push(`${name}: ${p.reason}`);

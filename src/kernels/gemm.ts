@@ -35,19 +35,21 @@
  * matrix, say) it is copied into a compact buffer.
  *
  * ## Padding without copies
- * The fast kernels compute whole blocks: 4 rows per thread, and 4 columns per SIMD
- * step (the column count is rounded up to a multiple of 4 so that every row is
- * whole quads: gpu.js's workers fall back to scalar code for a whole launch
- * otherwise). The extra rows and columns read up to 3 row (column) strides past
- * the operand; gpu.js lays a kernel's wasm memory out as `[arguments | output]`
- * plus 1 MiB of slack, so those reads stay inside it when 3 strides fit the slack
- * (operands with a larger stride are copied compactly first), and their results
- * are dropped when the tile is unpacked.
+ * The fast webasm and cpu kernels compute whole blocks: 4 rows per thread, and 4
+ * columns per SIMD step (the column count is rounded up to a multiple of 4 so that
+ * every row is whole quads: gpu.js's workers fall back to scalar code for a whole
+ * launch otherwise; to a multiple of 32 in column tiles). The extra rows and
+ * columns read past the operand (up to 3 row or column strides; up to 31 numbers
+ * of a contiguous B in a column tile); gpu.js lays a kernel's wasm memory out as
+ * `[arguments | output]` plus 1 MiB of slack, so those reads stay inside it when
+ * they fit the slack (operands with a larger stride are copied compactly first),
+ * and their results are dropped when the tile is unpacked. The GPU kernel reads
+ * no further than its operands: a ragged tile of B gets zero columns instead.
  *
  * @module
  */
 import type { IKernelRunShortcut } from 'gpu.js';
-import { type Backend, backendEnvironment } from './backend.ts';
+import type { Backend } from './backend.ts';
 import { kernelCols4, kernelRow, kernelRowPanels, kernelRows4, kernelRows4Cpu, kernelSimple } from './sources.ts';
 import { prepareKernel, recoverFlat, releaseKernel } from './webasm-tuning.ts';
 
@@ -91,7 +93,22 @@ export function tileLimits(be: Backend): TileLimits {
   return be.name === 'webasm' || be.name === 'cpu' ? WASM_LIMITS : GL_LIMITS;
 }
 
-type KernelKind = 'simple' | 'rows4' | 'row' | 'rowResident' | 'rows4cpu' | 'cols4';
+/**
+ * The kernels `gemm` launches (sources in `sources.ts`): how many rows and columns of
+ * C one thread computes (4 of either is an `Array(4)` result), and whether the
+ * kernel keeps its indices integer (built with `strictIntegers`, so that
+ * `(ai | 0) + sAm` stays integer arithmetic).
+ */
+const KERNELS = {
+  simple: { source: kernelSimple, rows: 1, cols: 1, integerIndices: false },
+  rows4: { source: kernelRows4, rows: 4, cols: 1, integerIndices: true },
+  row: { source: kernelRow, rows: 1, cols: 1, integerIndices: true },
+  rowResident: { source: kernelRowPanels, rows: 1, cols: 1, integerIndices: true },
+  rows4cpu: { source: kernelRows4Cpu, rows: 4, cols: 1, integerIndices: true },
+  cols4: { source: kernelCols4, rows: 1, cols: 4, integerIndices: false },
+} as const;
+
+type KernelKind = keyof typeof KERNELS;
 
 /** The kernel a backend runs for a product with M rows. */
 export function kernelKind(be: Backend, M: number): KernelKind {
@@ -101,8 +118,6 @@ export function kernelKind(be: Backend, M: number): KernelKind {
   if (be.name === 'cpu') return 'rows4cpu';
   return 'cols4';
 }
-
-const SOURCES = { simple: kernelSimple, rows4: kernelRows4, row: kernelRow, rowResident: kernelRowPanels, rows4cpu: kernelRows4Cpu, cols4: kernelCols4 } as const;
 
 // ---------------------------------------------------------------------------------
 // Tile sizes
@@ -201,19 +216,14 @@ const MAX_RESIDENT_BYTES = 2 ** 30;
 const residentLru = new Map<IKernelRunShortcut, { readonly bytes: number; readonly buffer: ArrayBufferLike; readonly key: string }>();
 let residentBytes = 0;
 
-/** Number of kernels compiled so far on a backend (for the benchmark's report). */
-export function compiledKernelCount(be: Backend): number {
-  return compiled.get(be)?.size ?? 0;
-}
-
 interface Launch {
   readonly kind: KernelKind;
   readonly tz: number;
   readonly M: number;
   readonly K: number;
-  /** Output columns, rounded up to a multiple of 4 for the fast kernels. */
+  /** Output columns the kernel computes: N rounded up to a multiple of 4 (fast kernels), of `PANEL` (resident weights) or of the column tile. */
   readonly Np: number;
-  /** The columns of B that hold numbers (≤ Np), where it matters: a resident weight stored transposed. */
+  /** The columns of B that hold numbers (≤ Np), where it matters: a resident weight packed in panels, zero beyond N. */
   readonly N?: number;
   /**
    * `rows4` on webasm, one batch entry: the columns are cut into tiles of this
@@ -222,20 +232,6 @@ interface Launch {
   readonly colTile?: number;
   readonly a: Operand;
   readonly b: Operand;
-}
-
-/**
- * The code-generation improvements of the patched gpu.js that the fast webasm
- * kernels use (docs/gpujs-patch.md). `GPT1_WASM_OPTIMIZE=0` turns them off, and
- * a comma-separated list picks some (the benchmark compares them that way).
- */
-function wasmOptimizations(): boolean | Record<string, boolean> {
-  // Read through the injected environment (Node's process.env; a page has none):
-  // this module must not touch `process` itself, so that it bundles for a browser.
-  const v = backendEnvironment().vars().GPT1_WASM_OPTIMIZE;
-  if (v === undefined || v === '' || v === '1') return true;
-  if (v === '0') return false;
-  return Object.fromEntries(v.split(',').map((name) => [name.trim(), true]));
 }
 
 /** Columns per panel of a resident matrix-vector weight ({@link kernelRowPanels}). */
@@ -254,7 +250,8 @@ function packedPanels(b: Operand, K: number, N: number, Np: number): Float32Arra
 
 function createKernel(be: Backend, L: Launch): IKernelRunShortcut {
   const { a, b } = L;
-  const rows = L.kind === 'rows4' || L.kind === 'rows4cpu' ? Math.ceil(L.M / 4) : L.M;
+  const k = KERNELS[L.kind];
+  const rows = Math.ceil(L.M / k.rows);
   const constants: Record<string, number | Float32Array> = {
     K: L.K, K4: Math.floor(L.K / 4), KR: L.K % 4,
     sAz: a.sz, sAm: a.si, sAm2: 2 * a.si, sAm3: 3 * a.si, sAm4: 4 * a.si, sAk: a.sj, sAk2: 2 * a.sj, sAk3: 3 * a.sj, sAk4: 4 * a.sj,
@@ -272,20 +269,19 @@ function createKernel(be: Backend, L: Launch): IKernelRunShortcut {
   }
   const output = L.colTile !== undefined ? [L.colTile, rows, L.Np / L.colTile]
     : L.kind === 'rowResident' ? [PANEL, L.Np / PANEL, L.M]
-    : [L.kind === 'cols4' ? L.Np / 4 : L.Np, rows, L.tz];
-  const kernel = be.gpu.createKernel(SOURCES[L.kind] as never, {
+    : [L.Np / k.cols, rows, L.tz];
+  const kernel = be.gpu.createKernel(k.source as never, {
     output,
     constants,
     precision: 'single',
     tactic: 'precision',
     asyncMode: be.asyncMode,
-    // Integer constants keep `(ai | 0) + sAm` integer arithmetic in the fast kernels.
-    strictIntegers: L.kind !== 'simple' && L.kind !== 'cols4',
+    strictIntegers: k.integerIndices,
     // The patched gpu.js's better WebAssembly (docs/gpujs-patch.md): i32 indices,
     // one v128.load for 4 adjacent numbers. An unpatched gpu.js ignores the setting.
-    ...(be.name === 'webasm' && L.kind !== 'simple' ? { optimizeWasm: wasmOptimizations() } : {}),
-    ...(L.kind === 'rows4' || L.kind === 'rows4cpu' || L.kind === 'cols4' ? { returnType: 'Array(4)' as const } : {}),
-  } as never);
+    ...(be.name === 'webasm' && L.kind !== 'simple' ? { optimizeWasm: be.wasmOptimizations ?? true } : {}),
+    ...(k.rows * k.cols === 4 ? { returnType: 'Array(4)' as const } : {}),
+  });
   prepareKernel(be, kernel);
   return kernel;
 }
@@ -349,6 +345,21 @@ interface Destination {
   readonly n0: number;
   /** Add to C (a later K tile) instead of writing it. */
   readonly accumulate: boolean;
+}
+
+/**
+ * Writes (or adds) the output of a row-major launch [tz, Mk, Np] into C: the first
+ * M rows and N columns of each batch entry; row (z, m) goes to `rowOf(z, m)`.
+ */
+function unpackRows(flat: Float32Array, tz: number, Mk: number, M: number, N: number, Np: number, out: Float32Array, rowOf: (z: number, m: number) => number, accumulate: boolean): void {
+  for (let z = 0; z < tz; z++) {
+    for (let m = 0; m < M; m++) {
+      const src = (z * Mk + m) * Np;
+      const dst = rowOf(z, m);
+      if (accumulate) for (let n = 0; n < N; n++) out[dst + n] += flat[src + n];
+      else out.set(flat.subarray(src, src + N), dst);
+    }
+  }
 }
 
 /**
@@ -462,19 +473,11 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
         Nk = Nb;
       }
     }
-    const res = !batched && be.name === 'webasm' && b.data.length >= RESIDENT_MIN;
+    const res = !batched && b.data.length >= RESIDENT_MIN;
     const Np = Math.ceil(Nk / (res ? PANEL : 4)) * (res ? PANEL : 4);
     const kernel = getKernel(be, { kind: res ? 'rowResident' : 'row', tz, M, K, Np, N, a, b });
     const result = await (kernel as unknown as (...x: Float32Array[]) => unknown)(...(res ? [a.data] : [a.data, b.data]));
-    const flat = recoverFlat(result, tz * M * Np);
-    for (let z = 0; z < tz; z++) {
-      for (let m = 0; m < M; m++) {
-        const src = (z * M + m) * Np;
-        const dst = rowOf(z, m);
-        if (accumulate) for (let n = 0; n < N; n++) out[dst + n] += flat[src + n];
-        else out.set(flat.subarray(src, src + N), dst);
-      }
-    }
+    unpackRows(recoverFlat(result, tz * M * Np), tz, M, M, N, Np, out, rowOf, accumulate);
     return;
   }
   // Sequence lengths vary from call to call, and every distinct shape would compile
@@ -484,34 +487,27 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
   const [Mk, Kk, Nk] = [bucketDim(M), bucketDim(K), bucketDim(N)]; // the kernel's extents
   if (Mk !== M || Kk !== K) a = padded(a, tz, M, K, Mk, Kk);
   if (Kk !== K || Nk !== N) b = padded(b, tz, K, N, Kk, Nk);
-  // One batch entry on webasm: column tiles (one per thread.z), so that all row
+  // rows4 (webasm) on one batch entry: column tiles (one per thread.z), so that all row
   // quads of a tile reuse the same strip of B from the cache.
-  const colTile = kind === 'rows4' && be.name === 'webasm' && tz === 1 && b.sj === 1 && Nk > COLUMN_TILE ? COLUMN_TILE : undefined;
+  const colTile = kind === 'rows4' && tz === 1 && b.sj === 1 && Nk > COLUMN_TILE ? COLUMN_TILE : undefined;
   const Np = kind === 'simple' ? Nk : Math.ceil(Nk / (colTile ?? 4)) * (colTile ?? 4);
   // The GPU kernel reads whole quads of columns: a ragged tile of B gets zero columns.
   if (kind === 'cols4' && Np !== Nk) b = padded(b, tz, Kk, Nk, Kk, Np);
-  if (kind !== 'simple' && kind !== 'cols4') {
+  const rows4 = KERNELS[kind].rows === 4;
+  if (rows4) {
     // Padding rows/columns read up to 3 strides past the operand: keep that inside gpu.js's slack.
     if (Mk % 4 !== 0 && 3 * a.si > SLACK) a = padded(a, tz, Mk, Kk, Mk, Kk);
     if (Nk % 4 !== 0 && 3 * b.sj > SLACK) b = padded(b, tz, Kk, Nk, Kk, Nk);
   }
   const kernel = getKernel(be, { kind, tz, M: Mk, K: Kk, Np, a, b, colTile });
   const result = await (kernel as unknown as (x: Float32Array, y: Float32Array) => unknown)(a.data, b.data);
-  if (kind === 'rows4' || kind === 'rows4cpu') {
+  if (rows4) {
     const Mq = Math.ceil(Mk / 4);
     const flat = recoverFlat(result, tz * Mq * Np * 4);
     if (colTile !== undefined) unpackColumnTiles(flat, colTile, Np / colTile, Mq, M, N, out, rowOf(0, 0), d.cols, accumulate);
     else unpackRows4(flat, tz, Mk, M, N, Np, out, rowOf(0, 0), d.rows * d.cols, d.cols, accumulate);
-    return;
-  }
-  const flat = recoverFlat(result, tz * Mk * Np);
-  for (let z = 0; z < tz; z++) {
-    for (let m = 0; m < M; m++) {
-      const src = (z * Mk + m) * Np;
-      const dst = rowOf(z, m);
-      if (accumulate) for (let n = 0; n < N; n++) out[dst + n] += flat[src + n];
-      else out.set(flat.subarray(src, src + N), dst);
-    }
+  } else {
+    unpackRows(recoverFlat(result, tz * Mk * Np), tz, Mk, M, N, Np, out, rowOf, accumulate);
   }
 }
 

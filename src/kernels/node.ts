@@ -13,7 +13,9 @@
  * `VK_ICD_FILENAMES` is unset, it asks once more with SwiftShader's Vulkan driver
  * from Debian's `chromium` package, a software GPU (the automatic choice skips it;
  * `GPT1_BACKEND=webgpu` uses it). Dawn keeps the process alive until gpu.js's
- * device is destroyed: `releaseBackends()` does that.
+ * device is destroyed: `releaseBackends()` does that. On a machine with no GPU
+ * device file ({@link noGPUDeviceNode}) the automatic choice does not load Dawn at
+ * all: it could only find the software GPU it skips.
  *
  * ## headless-gl
  * `gl` is an optional dependency of gpu.js that `npm ci` does not build here
@@ -143,6 +145,25 @@ export function probeHeadlessGLNode(): Probe {
   return { ok: true, adapter };
 }
 
+/**
+ * Why this machine has no GPU that Vulkan or GL could use, from its device files,
+ * or `undefined` if it may have one. On Linux a GPU driver is reached through a
+ * DRM render node (`/dev/dri/renderD*`: AMD, Intel, nouveau, virtio-gpu, …),
+ * NVIDIA's own device files (`/dev/nvidia0`, …) or WSL's `/dev/dxg`; with none of
+ * them only a software GPU can answer. Elsewhere, or where `/dev` cannot be read,
+ * the answer is `undefined` (the probes decide).
+ */
+export function noGPUDeviceNode(): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const has = (dir: string, name: RegExp): boolean => existsSync(dir) && readdirSync(dir).some((f) => name.test(f));
+  try {
+    if (has('/dev/dri', /^renderD\d+$/) || has('/dev', /^(nvidia\d+|dxg)$/)) return undefined;
+  } catch {
+    return undefined;
+  }
+  return 'no GPU device on this machine (no /dev/dri/renderD*, /dev/nvidia*, /dev/dxg)';
+}
+
 /** gpu.js's webasm worker pool class (a CommonJS internal), or null if gpu.js renamed it. */
 function workerPool(): (new (size?: number) => unknown) | null {
   try {
@@ -159,6 +180,7 @@ export const NODE_ENVIRONMENT: BackendEnvironment = Object.freeze({
   vars: () => process.env,
   probeWebGPU: probeWebGPUNode,
   probeHeadlessGL: probeHeadlessGLNode,
+  noGPUDevice: noGPUDeviceNode,
   workerPool,
 });
 

@@ -1,6 +1,6 @@
 /**
  * The kernel functions: gpu.js parses their source and compiles it for a backend;
- * JavaScript never calls them. All three compute the same thing, a strided product
+ * JavaScript never calls them. All of them compute the same thing, a strided product
  *
  *     C[z, m, n] = Σ_k A[z·sAz + m·sAm + k·sAk] · B[z·sBz + k·sBk + n·sBn]
  *
@@ -13,12 +13,24 @@
  * | A·Bᵀ  | [M, K] | K | 1 | [N, K] | 1 | K |
  * | Aᵀ·B  | [K, M] | 1 | M | [K, N] | N | 1 |
  *
- * so no operand is ever transposed or copied to fit a kernel: the strides absorb
- * the layout. The batch strides sAz/sBz are M·K and K·N for `bmm*` and 0 otherwise.
+ * so no kernel needs an operand transposed: the strides absorb the layout (on
+ * webasm, `gemm.ts` still lays A·Bᵀ out so that B is contiguous along n, for one
+ * `v128.load` per 4 columns). The batch strides sAz/sBz are M·K and K·N for `bmm*`
+ * and 0 otherwise.
  *
- * Thread mapping: `this.thread.x` is the column n, `this.thread.y` the row (or the
- * block of 4 rows), `this.thread.z` the batch entry. On the webasm backend the x
- * axis is also the SIMD axis: 4 adjacent columns run as the 4 lanes of one f32x4.
+ * | kernel | backend | one thread computes |
+ * |---|---|---|
+ * | {@link kernelSimple} | any (the readable reference) | C[z, m, n] |
+ * | {@link kernelRows4} | webasm, M ≥ 4 | C[z, 4y … 4y+3, x] (in column tiles, z is the tile: columns 32z + x) |
+ * | {@link kernelRow} | webasm, M < 4 | C[z, y, x] |
+ * | {@link kernelRowPanels} | webasm, M < 4, a resident weight | C[m, 16y + x], m = z |
+ * | {@link kernelRows4Cpu} | cpu | C[z, 4y … 4y+3, x] |
+ * | {@link kernelCols4} | webgpu, headlessgl, webgl2, webgl | C[z, y, 4x … 4x+3] |
+ *
+ * Thread mapping, unless a kernel says otherwise: `this.thread.x` is the column n,
+ * `this.thread.y` the row (or the block of 4 rows), `this.thread.z` the batch entry.
+ * On the webasm backend the x axis is also the SIMD axis: 4 adjacent columns run as
+ * the 4 lanes of one f32x4.
  *
  * All loop bounds are constants, so gpu.js sees them at compile time (a loop bound
  * it cannot see is silently capped at 1000 iterations).
@@ -34,8 +46,9 @@ export interface KernelThis {
 
 /**
  * **The simple kernel** — one output cell per thread, the formula above written
- * out. Readable and portable: this is the kernel of the GL/WebGPU backends and the
- * reference that the fast kernels are tested against (`spec/kernels-fast.spec.ts`).
+ * out. Readable and portable: every other kernel here sums the same terms in the
+ * same order; `Backend.kernels = 'simple'` forces it on any backend
+ * (`spec/kernels-fast.spec.ts` checks it beside the others).
  *
  * On webasm it is slow (≈ 1 GFLOP/s per core, see `bench/NOTES.md`): every index is
  * float arithmetic (gpu.js types every local, including the loop counter, as f32)
