@@ -53,12 +53,35 @@ export function readJson(path: string): unknown {
     if ((e as FileError).code === 'ENOENT') throw new Error(`${path}: missing`);
     throw e;
   }
+  return parseJson(text, path);
+}
+
+/** Parses the JSON `text` of file `path` (the part of {@link readJson} the page shares). @throws `path: not JSON: …`. */
+export function parseJson(text: string, path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
     if (e instanceof RangeError) throw new Error(`${path}: not usable JSON: nested too deeply`);
     throw new Error(`${path}: not JSON: ${(e as Error).message.split('\n')[0]}`);
   }
+}
+
+/**
+ * The files of a checkpoint as the checks see them: the name each error shows for a
+ * file, and whether it is there. The loaders check a directory on disk
+ * ({@link dirFiles}); the page checks the files its reader picked
+ * (`web/src/files.ts`) with the same functions, so both say the same.
+ */
+export interface CheckpointFiles {
+  /** How errors name file `name` of the checkpoint (a path on disk, the bare name in the page). */
+  path(name: string): string;
+  /** Whether file `name` is there. */
+  has(name: string): boolean;
+}
+
+/** The files of checkpoint directory `dir`. */
+export function dirFiles(dir: string): CheckpointFiles {
+  return { path: (name) => join(dir, name), has: (name) => existsSync(join(dir, name)) };
 }
 
 /**
