@@ -66,7 +66,7 @@ const SWITCH_FIELDS = ['position_embedding', 'normalization', 'norm_placement'] 
  * the position embedding (absent with RoPE) and the first FFN input matrix (a dense
  * block's `c_fc`, or the first expert's).
  */
-export function hfShapes(shapeOf: (name: string) => readonly number[] | undefined, json: unknown, where: string): { tokens: readonly number[]; positions?: readonly number[]; cfc?: readonly number[] } {
+function hfShapes(shapeOf: (name: string) => readonly number[] | undefined, json: unknown, where: string): { tokens: readonly number[]; positions?: readonly number[]; cfc?: readonly number[] } {
   const need = (name: string): readonly number[] => {
     const s = shapeOf(name);
     if (s === undefined) throw new Error(`${where}: missing tensor ${name}`);

@@ -303,7 +303,7 @@ export function streamDecoder(enc: GptTextEncoder): StreamDecoder {
 // ---------------------------------------------------------------------------------
 
 /** True when `dir` does not exist or is an empty directory. */
-export function isFreshDir(dir: string): boolean {
+function isFreshDir(dir: string): boolean {
   if (!existsSync(dir)) return true;
   return statSync(dir).isDirectory() && readdirSync(dir).length === 0;
 }
