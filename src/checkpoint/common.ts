@@ -7,13 +7,22 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { type FileError, readRegularFile, readRegularText } from '../io/files.ts';
 import { join } from 'node:path';
-import { type GPTConfig, makeConfig } from '../config.ts';
+import { ARCHITECTURE_FIELDS, GPT1_ARCHITECTURE, type GPTConfig, makeConfig } from '../config.ts';
 import { type Params, paramShapes } from '../params.ts';
 import { assertFinite } from '../io/safetensors.ts';
 import { VOCAB_FILE_NAMES, findVocabNames } from '../tokenizer/text-encoder.ts';
 
 /** The two layouts: the original release (`params_*.npy`) and Hugging Face (`model.safetensors`). */
 export type CheckpointFormat = 'original' | 'hf';
+
+/**
+ * The later decoders' switches (`config.ts`) that take a string (`position_embedding`,
+ * `normalization`, `norm_placement`; `makeConfig` checks their values); the others
+ * take a number. The config files check each field's type by these lists.
+ */
+export const STRING_SWITCHES: readonly string[] = ARCHITECTURE_FIELDS.filter((k) => typeof GPT1_ARCHITECTURE[k] === 'string');
+/** The switches that take a number (`rope_theta`, `n_experts`, …). */
+export const NUMBER_SWITCHES: readonly string[] = ARCHITECTURE_FIELDS.filter((k) => typeof GPT1_ARCHITECTURE[k] === 'number');
 
 /** Options of `loadCheckpoint`-like functions. */
 export interface LoadOptions {

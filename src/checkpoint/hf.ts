@@ -39,7 +39,7 @@
  *
  * @module
  */
-import { type Architecture, type FFNKind, type GPTConfig, architectureOverrides, validateConfig } from '../config.ts';
+import { ARCHITECTURE_FIELDS, type Architecture, type FFNKind, type GPTConfig, architectureOverrides, validateConfig } from '../config.ts';
 import { type Params, paramShapes, validateParams } from '../params.ts';
 import { type Tensor, showShape } from '../tensor.ts';
 import {
@@ -47,7 +47,7 @@ import {
   readSafetensorsElements, readSafetensorsHeader, readSafetensorsTensor,
 } from '../io/safetensors.ts';
 import { type FileContent, writeDirAtomic } from '../io/atomic.ts';
-import { type CheckpointFiles, type LoadOptions, type SaveExtra, assertParamsFinite, chooseNHead, configFrom, dirFiles, readJson, vocabFiles } from './common.ts';
+import { type CheckpointFiles, type LoadOptions, type SaveExtra, NUMBER_SWITCHES, STRING_SWITCHES, assertParamsFinite, chooseNHead, configFrom, dirFiles, readJson, vocabFiles } from './common.ts';
 import { announcedHeadTensors } from './heads.ts';
 
 export const HF_WEIGHTS = 'model.safetensors';
@@ -56,10 +56,11 @@ const PREFIX = 'transformer.';
 /** Elements compared per read when checking the tied `lm_head.weight`. */
 export const TIED_CHUNK = 1 << 20;
 
-const INT_FIELDS = ['vocab_size', 'n_positions', 'n_ctx', 'n_embd', 'n_layer', 'n_head', 'n_special', 'n_inner', 'n_experts', 'experts_top_k'] as const;
-const FLOAT_FIELDS = ['layer_norm_epsilon', 'resid_pdrop', 'embd_pdrop', 'attn_pdrop', 'initializer_range', 'summary_first_dropout', 'rope_theta', 'moe_aux_loss_coef'] as const;
-/** The string-valued switches (their values are checked by `makeConfig`). */
-const SWITCH_FIELDS = ['position_embedding', 'normalization', 'norm_placement'] as const;
+/** The number-valued fields of `config.json` that are read: transformers' own, then the numeric switches. */
+const NUMBER_FIELDS: readonly string[] = [
+  'vocab_size', 'n_positions', 'n_ctx', 'n_embd', 'n_layer', 'n_head', 'n_special', 'n_inner',
+  'layer_norm_epsilon', 'resid_pdrop', 'embd_pdrop', 'attn_pdrop', 'initializer_range', 'summary_first_dropout', ...NUMBER_SWITCHES,
+];
 
 /**
  * The shapes `configFromHF` reads, by a lookup of tensor names: the token embedding,
@@ -109,10 +110,10 @@ export function configFromHF(json: unknown, shapes: { tokens: readonly number[];
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${where}: expected a JSON object`);
   const j = json as Record<string, unknown>;
   if (j.model_type !== undefined && j.model_type !== 'openai-gpt') throw new Error(`${where}: model_type is ${JSON.stringify(j.model_type)}, expected "openai-gpt"`);
-  for (const k of [...INT_FIELDS, ...FLOAT_FIELDS]) {
+  for (const k of NUMBER_FIELDS) {
     if (j[k] !== undefined && typeof j[k] !== 'number') throw new Error(`${where}: ${k} must be a number, got ${JSON.stringify(j[k])}`);
   }
-  for (const k of SWITCH_FIELDS) {
+  for (const k of STRING_SWITCHES) {
     if (j[k] !== undefined && typeof j[k] !== 'string') throw new Error(`${where}: ${k} must be a string, got ${JSON.stringify(j[k])}`);
   }
   const num = (k: string): number | undefined => j[k] as number | undefined;
@@ -144,9 +145,7 @@ export function configFromHF(json: unknown, shapes: { tokens: readonly number[];
   const afn: FFNKind | undefined = afnRaw === 'silu' ? 'swish' : afnRaw === 'gelu' || afnRaw === 'relu' || afnRaw === 'swish' || afnRaw === 'swiglu' ? afnRaw : undefined;
   if (!afn) throw new Error(`${where}: afn ${JSON.stringify(afnRaw)} is not one of gelu, relu, swish, silu`); // (or swiglu, this project's switch: docs/evolution.md)
   const switches: Partial<Architecture> = {};
-  for (const k of [...SWITCH_FIELDS, 'rope_theta', 'n_experts', 'experts_top_k', 'moe_aux_loss_coef'] as const) {
-    if (j[k] !== undefined) (switches as Record<string, unknown>)[k] = j[k];
-  }
+  for (const k of ARCHITECTURE_FIELDS) if (j[k] !== undefined) (switches as Record<string, unknown>)[k] = j[k];
   const fields: Partial<GPTConfig> = {
     ...switches,
     n_vocab, n_special, n_ctx, n_embd, n_inner, afn,

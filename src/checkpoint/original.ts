@@ -48,7 +48,7 @@ import { HOST_LITTLE_ENDIAN, type NpyHeader, encodeNpyHeader, float32LEBytes, re
 import { type FileContent, writeDirAtomic } from '../io/atomic.ts';
 import { openRegularFile } from '../io/files.ts';
 import { firstNonFinite } from '../io/safetensors.ts';
-import { type CheckpointFiles, type LoadOptions, type SaveExtra, assertParamsFinite, chooseNHead, configFrom, dirFiles, preview, readJson, vocabFiles } from './common.ts';
+import { type CheckpointFiles, type LoadOptions, type SaveExtra, STRING_SWITCHES, assertParamsFinite, chooseNHead, configFrom, dirFiles, preview, readJson, vocabFiles } from './common.ts';
 
 /** Number of shards of the release, hard-coded in `train.py` (`range(10)`). */
 export const N_SHARDS = 10;
@@ -58,8 +58,8 @@ export const SHAPES_FILE = 'params_shapes.json';
 export const EXTRAS_FILE = 'gpt1-ts.json';
 /** Fields of {@link EXTRAS_FILE}: the config fields the shapes do not determine. */
 const EXTRA_FIELDS = ['n_special', 'n_head', 'afn', 'layer_norm_epsilon', 'embd_pdrop', 'attn_pdrop', 'resid_pdrop', 'clf_pdrop', 'initializer_range', ...ARCHITECTURE_FIELDS, 'n_ctx'] as const;
-/** The string-valued fields of {@link EXTRAS_FILE}. */
-const STRING_FIELDS: readonly string[] = ['afn', 'position_embedding', 'normalization', 'norm_placement'];
+/** The string-valued fields of {@link EXTRAS_FILE} (the others are numbers). */
+const STRING_FIELDS: readonly string[] = ['afn', ...STRING_SWITCHES];
 
 const isConv1DWeight = (name: string): boolean => /\.(c_attn|c_proj|c_fc)\.weight$/.test(name);
 
