@@ -15,6 +15,7 @@ import { recoverDirAtomic, resolveDirAtomic, writeDirAtomic, writeFileAtomic } f
 import { convertCheckpoint, detectFormat, loadCheckpoint, saveHF, saveOriginal } from '../src/checkpoint/index.ts';
 import { arraySplitSizes, configFromOriginalShapes, encodeParamsShapes, originalLayout } from '../src/checkpoint/original.ts';
 import { hfConfigJson } from '../src/checkpoint/hf.ts';
+import { type FileLike, loadFiles } from '../web/src/files.ts';
 import { throwsMessage } from './helpers.ts';
 
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -73,6 +74,33 @@ const copyOf = (src: string): string => {
   cpSync(src, d, { recursive: true });
   return d;
 };
+
+/** The files of `dir` as the page's file input hands them to `loadFiles` (web/src/files.ts). */
+const picked = (dir: string): FileLike[] =>
+  readdirSync(dir).map((name) => {
+    const blob = new Blob([readFileSync(join(dir, name))]);
+    return { name, size: blob.size, slice: (start?: number, end?: number) => blob.slice(start, end) };
+  });
+/**
+ * The page's loader, given the files of `dir`, fails with `loadCheckpoint`'s message
+ * less the directory (the page names a file by its bare name): the same checks run.
+ * Only for a file's problem: the choice of layout is worded for a directory or for
+ * picked files.
+ */
+async function assertPageSaysTheSame(dir: string): Promise<void> {
+  const cli = (() => {
+    try {
+      loadCheckpoint(dir);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return assert.fail(`${dir} loads`);
+  })();
+  await assert.rejects(loadFiles(picked(dir)), (e: Error) => {
+    assert.equal(e.message, cli.replaceAll(`${dir}/`, ''));
+    return true;
+  });
+}
 
 const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
 /** The release's shapes file, shipped with the vocabulary (a byte-for-byte copy of the release's `model/params_shapes.json`). */
@@ -303,10 +331,11 @@ describe('the original layout, defensively', () => {
     ['no shapes file', (d) => unlinkSync(join(d, 'params_shapes.json')), (d) => new RegExp(`^${esc(join(d, 'params_shapes.json'))}: missing \\(the shards params_\\*\\.npy cannot be split without it\\)$`)],
   ];
   for (const [what, hurt, message] of damage) {
-    test(what, () => {
+    test(what, async () => {
       const d = copyOf(ORIG);
       hurt(d);
       throwsMessage(() => loadCheckpoint(d), message(d));
+      await assertPageSaysTheSame(d);
     });
   }
 
@@ -465,7 +494,15 @@ describe('the Hugging Face layout, defensively', () => {
     ['no directory at all', () => newPath(), /: no such checkpoint directory$/],
     ['a file instead of a directory', () => join(HF, 'config.json'), /config\.json: not a directory \(a checkpoint is a directory\)$/],
   ];
-  for (const [what, make, message] of damage) test(what, () => throwsMessage(() => loadCheckpoint(make()), message));
+  /** The cases that fail in choosing the layout, worded for a directory (the page words its own for picked files). */
+  const CHOOSING_THE_LAYOUT = new Set(['only pytorch_model.bin', 'sharded safetensors', 'both layouts in one directory', 'an empty directory', 'no directory at all', 'a file instead of a directory']);
+  for (const [what, make, message] of damage) {
+    test(what, async () => {
+      const d = make();
+      throwsMessage(() => loadCheckpoint(d), message);
+      if (!CHOOSING_THE_LAYOUT.has(what)) await assertPageSaysTheSame(d);
+    });
+  }
 
   test('n_head from config.json must agree with a requested one', () => {
     throwsMessage(() => loadCheckpoint(HF, { n_head: 4 }), /config\.json: records n_head 3, but n_head 4 was asked for$/);
@@ -602,6 +639,26 @@ describe('atomic writes', () => {
     assert.equal(loadCheckpoint(d).format, 'original');
     assert.deepEqual(readdirSync(parent).sort(), ['.ckpt.old', 'elsewhere']); // loading changed nothing
   });
+});
+
+describe('the page\'s loader (web/src/files.ts) reads the files with Blob.slice and checks them with the same functions', () => {
+  const variant = makeConfig({ n_vocab: 50, n_ctx: 8, n_embd: 12, n_head: 3, n_layer: 2, position_embedding: 'rope', normalization: 'rmsnorm', norm_placement: 'pre', afn: 'swiglu' });
+  const variantParams = randomParams(variant, rng(8));
+  for (const [what, format, config, params] of [
+    ['GPT-1, original layout', 'original', SMALL, PARAMS],
+    ['GPT-1, Hugging Face layout', 'hf', SMALL, PARAMS],
+    ['a RoPE + RMSNorm + Pre-LN + SwiGLU variant, original layout', 'original', variant, variantParams],
+    ['a RoPE + RMSNorm + Pre-LN + SwiGLU variant, Hugging Face layout (no positions_embed.weight)', 'hf', variant, variantParams],
+  ] as const) {
+    test(`${what}: the config and every bit of loadCheckpoint`, async () => {
+      const d = newPath('page');
+      (format === 'original' ? saveOriginal : saveHF)(d, config, params);
+      const model = await loadFiles(picked(d));
+      assert.equal(model.format, format);
+      assert.deepEqual(model.config, loadCheckpoint(d).config);
+      assertSameParams(model.params, params, config);
+    });
+  }
 });
 
 describe('interoperability with the original train.py loader', { skip: hasNumpy ? false : 'python3 with numpy not available' }, () => {

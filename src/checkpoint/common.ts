@@ -7,13 +7,22 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { type FileError, readRegularFile, readRegularText } from '../io/files.ts';
 import { join } from 'node:path';
-import { type GPTConfig, makeConfig } from '../config.ts';
+import { ARCHITECTURE_FIELDS, GPT1_ARCHITECTURE, type GPTConfig, makeConfig } from '../config.ts';
 import { type Params, paramShapes } from '../params.ts';
 import { assertFinite } from '../io/safetensors.ts';
 import { VOCAB_FILE_NAMES, findVocabNames } from '../tokenizer/text-encoder.ts';
 
 /** The two layouts: the original release (`params_*.npy`) and Hugging Face (`model.safetensors`). */
 export type CheckpointFormat = 'original' | 'hf';
+
+/**
+ * The later decoders' switches (`config.ts`) that take a string (`position_embedding`,
+ * `normalization`, `norm_placement`; `makeConfig` checks their values); the others
+ * take a number. The config files check each field's type by these lists.
+ */
+export const STRING_SWITCHES: readonly string[] = ARCHITECTURE_FIELDS.filter((k) => typeof GPT1_ARCHITECTURE[k] === 'string');
+/** The switches that take a number (`rope_theta`, `n_experts`, …). */
+export const NUMBER_SWITCHES: readonly string[] = ARCHITECTURE_FIELDS.filter((k) => typeof GPT1_ARCHITECTURE[k] === 'number');
 
 /** Options of `loadCheckpoint`-like functions. */
 export interface LoadOptions {
@@ -53,12 +62,35 @@ export function readJson(path: string): unknown {
     if ((e as FileError).code === 'ENOENT') throw new Error(`${path}: missing`);
     throw e;
   }
+  return parseJson(text, path);
+}
+
+/** Parses the JSON `text` of file `path` (the part of {@link readJson} the page shares). @throws `path: not JSON: …`. */
+export function parseJson(text: string, path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
     if (e instanceof RangeError) throw new Error(`${path}: not usable JSON: nested too deeply`);
     throw new Error(`${path}: not JSON: ${(e as Error).message.split('\n')[0]}`);
   }
+}
+
+/**
+ * The files of a checkpoint as the checks see them: the name each error shows for a
+ * file, and whether it is there. The loaders check a directory on disk
+ * ({@link dirFiles}); the page checks the files its reader picked
+ * (`web/src/files.ts`) with the same functions, so both say the same.
+ */
+export interface CheckpointFiles {
+  /** How errors name file `name` of the checkpoint (a path on disk, the bare name in the page). */
+  path(name: string): string;
+  /** Whether file `name` is there. */
+  has(name: string): boolean;
+}
+
+/** The files of checkpoint directory `dir`. */
+export function dirFiles(dir: string): CheckpointFiles {
+  return { path: (name) => join(dir, name), has: (name) => existsSync(join(dir, name)) };
 }
 
 /**

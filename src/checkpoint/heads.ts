@@ -39,8 +39,6 @@ export const MC_BIAS = 'multiple_choice_head.summary.bias';
 /** `OpenAIGPTForSequenceClassification`'s head (no bias in transformers; ours is kept beside it). */
 export const SCORE_WEIGHT = 'score.weight';
 export const SCORE_BIAS = 'score.bias';
-/** Every tensor name of a head, as found in `model.safetensors`. */
-export const HEAD_TENSOR_NAMES: readonly string[] = [MC_WEIGHT, MC_BIAS, SCORE_WEIGHT, SCORE_BIAS];
 
 /**
  * The head tensors that `config.json` announces: those of the transformers classes

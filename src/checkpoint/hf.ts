@@ -39,36 +39,35 @@
  *
  * @module
  */
-import { type Activation, type Architecture, type FFNKind, type GPTConfig, architectureOverrides, validateConfig } from '../config.ts';
+import { ARCHITECTURE_FIELDS, type Architecture, type FFNKind, type GPTConfig, architectureOverrides, validateConfig } from '../config.ts';
 import { type Params, paramShapes, validateParams } from '../params.ts';
 import { type Tensor, showShape } from '../tensor.ts';
-import { join } from 'node:path';
-import { existsSync } from 'node:fs';
 import {
   READABLE_DTYPES, type SafetensorsEntry, type SafetensorsHeader, assertFinite, encodeSafetensorsChunks,
   readSafetensorsElements, readSafetensorsHeader, readSafetensorsTensor,
 } from '../io/safetensors.ts';
 import { type FileContent, writeDirAtomic } from '../io/atomic.ts';
-import { type LoadOptions, type SaveExtra, assertParamsFinite, chooseNHead, configFrom, readJson, vocabFiles } from './common.ts';
+import { type CheckpointFiles, type LoadOptions, type SaveExtra, NUMBER_SWITCHES, STRING_SWITCHES, assertParamsFinite, chooseNHead, configFrom, dirFiles, readJson, vocabFiles } from './common.ts';
 import { announcedHeadTensors } from './heads.ts';
 
 export const HF_WEIGHTS = 'model.safetensors';
 export const HF_CONFIG = 'config.json';
 const PREFIX = 'transformer.';
 /** Elements compared per read when checking the tied `lm_head.weight`. */
-const CHUNK = 1 << 20;
+export const TIED_CHUNK = 1 << 20;
 
-const INT_FIELDS = ['vocab_size', 'n_positions', 'n_ctx', 'n_embd', 'n_layer', 'n_head', 'n_special', 'n_inner', 'n_experts', 'experts_top_k'] as const;
-const FLOAT_FIELDS = ['layer_norm_epsilon', 'resid_pdrop', 'embd_pdrop', 'attn_pdrop', 'initializer_range', 'summary_first_dropout', 'rope_theta', 'moe_aux_loss_coef'] as const;
-/** The string-valued switches (their values are checked by `makeConfig`). */
-const SWITCH_FIELDS = ['position_embedding', 'normalization', 'norm_placement'] as const;
+/** The number-valued fields of `config.json` that are read: transformers' own, then the numeric switches. */
+const NUMBER_FIELDS: readonly string[] = [
+  'vocab_size', 'n_positions', 'n_ctx', 'n_embd', 'n_layer', 'n_head', 'n_special', 'n_inner',
+  'layer_norm_epsilon', 'resid_pdrop', 'embd_pdrop', 'attn_pdrop', 'initializer_range', 'summary_first_dropout', ...NUMBER_SWITCHES,
+];
 
 /**
  * The shapes `configFromHF` reads, by a lookup of tensor names: the token embedding,
  * the position embedding (absent with RoPE) and the first FFN input matrix (a dense
  * block's `c_fc`, or the first expert's).
  */
-export function hfShapes(shapeOf: (name: string) => readonly number[] | undefined, json: unknown, where: string): { tokens: readonly number[]; positions?: readonly number[]; cfc?: readonly number[] } {
+function hfShapes(shapeOf: (name: string) => readonly number[] | undefined, json: unknown, where: string): { tokens: readonly number[]; positions?: readonly number[]; cfc?: readonly number[] } {
   const need = (name: string): readonly number[] => {
     const s = shapeOf(name);
     if (s === undefined) throw new Error(`${where}: missing tensor ${name}`);
@@ -111,10 +110,10 @@ export function configFromHF(json: unknown, shapes: { tokens: readonly number[];
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${where}: expected a JSON object`);
   const j = json as Record<string, unknown>;
   if (j.model_type !== undefined && j.model_type !== 'openai-gpt') throw new Error(`${where}: model_type is ${JSON.stringify(j.model_type)}, expected "openai-gpt"`);
-  for (const k of [...INT_FIELDS, ...FLOAT_FIELDS]) {
+  for (const k of NUMBER_FIELDS) {
     if (j[k] !== undefined && typeof j[k] !== 'number') throw new Error(`${where}: ${k} must be a number, got ${JSON.stringify(j[k])}`);
   }
-  for (const k of SWITCH_FIELDS) {
+  for (const k of STRING_SWITCHES) {
     if (j[k] !== undefined && typeof j[k] !== 'string') throw new Error(`${where}: ${k} must be a string, got ${JSON.stringify(j[k])}`);
   }
   const num = (k: string): number | undefined => j[k] as number | undefined;
@@ -146,9 +145,7 @@ export function configFromHF(json: unknown, shapes: { tokens: readonly number[];
   const afn: FFNKind | undefined = afnRaw === 'silu' ? 'swish' : afnRaw === 'gelu' || afnRaw === 'relu' || afnRaw === 'swish' || afnRaw === 'swiglu' ? afnRaw : undefined;
   if (!afn) throw new Error(`${where}: afn ${JSON.stringify(afnRaw)} is not one of gelu, relu, swish, silu`); // (or swiglu, this project's switch: docs/evolution.md)
   const switches: Partial<Architecture> = {};
-  for (const k of [...SWITCH_FIELDS, 'rope_theta', 'n_experts', 'experts_top_k', 'moe_aux_loss_coef'] as const) {
-    if (j[k] !== undefined) (switches as Record<string, unknown>)[k] = j[k];
-  }
+  for (const k of ARCHITECTURE_FIELDS) if (j[k] !== undefined) (switches as Record<string, unknown>)[k] = j[k];
   const fields: Partial<GPTConfig> = {
     ...switches,
     n_vocab, n_special, n_ctx, n_embd, n_inner, afn,
@@ -199,26 +196,15 @@ export interface HFPlan {
 }
 
 /**
- * Every check of {@link loadHF} that needs no number of the weights: `config.json`,
- * the safetensors header, the names, shapes and dtypes of all tensors. `gpt1 info`
- * and the loader both go through it, so a checkpoint `info` accepts loads.
- * @throws a one-line error naming the file (see {@link loadHF}).
+ * The checks of `config.json` (its contents `json`) and the safetensors header of
+ * `model.safetensors`: the config agrees with the tensors, and every tensor is
+ * accounted for, with its shape and a readable dtype, before any data is read.
+ * @throws a one-line error naming the file (as `files` names it).
  */
-export function inspectHF(dir: string, opts: LoadOptions = {}): HFPlan {
-  const configPath = join(dir, HF_CONFIG);
-  const path = join(dir, HF_WEIGHTS);
-  const json = readJson(configPath);
-  if (!existsSync(path)) throw new Error(`${path}: missing`);
-  const header = readSafetensorsHeader(path);
+export function planHF(json: unknown, header: SafetensorsHeader, opts: LoadOptions, files: CheckpointFiles): HFPlan {
+  const path = files.path(HF_WEIGHTS);
   const byName = stripPrefixes(header, path);
-  const need = (name: string): SafetensorsEntry => {
-    const e = byName.get(name);
-    if (!e) throw new Error(`${path}: missing tensor ${name}`);
-    return e;
-  };
-  const config = configFromHF(json, hfShapes((name) => byName.get(name)?.shape, json, path), opts, configPath);
-
-  // Every tensor accounted for, with its shape and a readable dtype, before reading any data.
+  const config = configFromHF(json, hfShapes((name) => byName.get(name)?.shape, json, path), opts, files.path(HF_CONFIG));
   const expected = new Map(paramShapes(config));
   const tokensShape = expected.get('tokens_embed.weight') as number[];
   const mask = [1, 1, config.n_ctx, config.n_ctx];
@@ -230,9 +216,49 @@ export function inspectHF(dir: string, opts: LoadOptions = {}): HFPlan {
     if (!sameShape(e.shape, want)) throw new Error(`${path}: tensor ${e.name} has shape ${showShape(e.shape)}, expected ${showShape(want)}`);
     if (!READABLE_DTYPES.includes(e.dtype)) throw new Error(`${path}: tensor ${e.name} has dtype ${e.dtype}; only ${READABLE_DTYPES.join(', ')} are read`);
   }
-  for (const name of expected.keys()) need(name);
-  const n_head = (json as Record<string, unknown>).n_head;
-  return { config, path, header, byName, nHeadRecorded: n_head !== undefined };
+  for (const name of expected.keys()) if (!byName.has(name)) throw new Error(`${path}: missing tensor ${name}`);
+  return { config, path, header, byName, nHeadRecorded: (json as Record<string, unknown>).n_head !== undefined };
+}
+
+/**
+ * Every check of {@link loadHF} that needs no number of the weights: `config.json`,
+ * the safetensors header, the names, shapes and dtypes of all tensors
+ * ({@link planHF}). `gpt1 info` and the loader both go through it, so a checkpoint
+ * `info` accepts loads; the page's loader (`web/src/files.ts`) calls `planHF` too.
+ * @throws a one-line error naming the file (see {@link loadHF}).
+ */
+export function inspectHF(dir: string, opts: LoadOptions = {}): HFPlan {
+  const files = dirFiles(dir);
+  const json = readJson(files.path(HF_CONFIG));
+  if (!files.has(HF_WEIGHTS)) throw new Error(`${files.path(HF_WEIGHTS)}: missing`);
+  return planHF(json, readSafetensorsHeader(files.path(HF_WEIGHTS)), opts, files);
+}
+
+/**
+ * Checks elements `[start, start + chunk.length)` of the tied `lm_head.weight`
+ * against the token embedding: GPT-1's output layer is W_e itself, bit for bit.
+ */
+export function checkTiedChunk(plan: HFPlan, lm: SafetensorsEntry, tokens: Float32Array, start: number, chunk: Float32Array): void {
+  for (let k = 0; k < chunk.length; k++) {
+    if (!Object.is(chunk[k], tokens[start + k])) {
+      throw new Error(`${plan.path}: ${lm.name} differs from tokens_embed.weight at element ${start + k}; GPT-1 ties the output layer to the token embedding`);
+    }
+  }
+}
+
+/** Checks that the data `m` of mask buffer `e` (`h.{i}.attn.bias`) is the lower-triangular causal mask of ones. */
+export function checkCausalMask(plan: HFPlan, e: SafetensorsEntry, m: Float32Array): void {
+  const n = plan.config.n_ctx;
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < n; c++) {
+      if (m[r * n + c] !== (c <= r ? 1 : 0)) throw new Error(`${plan.path}: ${e.name} is not the causal mask (element [${r}, ${c}] is ${m[r * n + c]})`);
+    }
+  }
+}
+
+/** The tensors of `plan` besides the parameters that are checked and dropped: the tied `lm_head.weight` and the mask buffers. */
+export function droppedTensors(plan: HFPlan): { lm?: SafetensorsEntry; masks: SafetensorsEntry[] } {
+  return { lm: plan.byName.get('lm_head.weight'), masks: [...plan.byName].filter(([name]) => name.endsWith('.attn.bias')).map(([, e]) => e) };
 }
 
 /**
@@ -245,36 +271,20 @@ export function inspectHF(dir: string, opts: LoadOptions = {}): HFPlan {
  * (all of this in {@link inspectHF}); every number is finite.
  */
 export function loadHF(dir: string, opts: LoadOptions = {}): { config: GPTConfig; params: Params } {
-  const { config, path, header, byName } = inspectHF(dir, opts);
-  const expected = paramShapes(config).map(([name]) => name);
-  const need = (name: string): SafetensorsEntry => byName.get(name) as SafetensorsEntry;
-
+  const plan = inspectHF(dir, opts);
+  const { config, path, header, byName } = plan;
   const params: Record<string, Tensor> = {};
-  for (const name of expected) params[name] = readSafetensorsTensor(path, header, need(name).name);
+  for (const [name] of paramShapes(config)) params[name] = readSafetensorsTensor(path, header, (byName.get(name) as SafetensorsEntry).name);
   Object.freeze(params);
 
-  const lm = byName.get('lm_head.weight');
+  const { lm, masks } = droppedTensors(plan);
   if (lm) {
     const tokens = params['tokens_embed.weight'].data;
-    for (let start = 0; start < tokens.length; start += CHUNK) {
-      const chunk = readSafetensorsElements(path, header, lm.name, start, Math.min(tokens.length, start + CHUNK), { allowNonFinite: true });
-      for (let k = 0; k < chunk.length; k++) {
-        if (!Object.is(chunk[k], tokens[start + k])) {
-          throw new Error(`${path}: ${lm.name} differs from tokens_embed.weight at element ${start + k}; GPT-1 ties the output layer to the token embedding`);
-        }
-      }
+    for (let start = 0; start < tokens.length; start += TIED_CHUNK) {
+      checkTiedChunk(plan, lm, tokens, start, readSafetensorsElements(path, header, lm.name, start, Math.min(tokens.length, start + TIED_CHUNK), { allowNonFinite: true }));
     }
   }
-  for (const [name, e] of byName) {
-    if (!name.endsWith('.attn.bias')) continue;
-    const n = config.n_ctx;
-    const m = readSafetensorsTensor(path, header, e.name, { allowNonFinite: true }).data;
-    for (let r = 0; r < n; r++) {
-      for (let c = 0; c < n; c++) {
-        if (m[r * n + c] !== (c <= r ? 1 : 0)) throw new Error(`${path}: ${e.name} is not the causal mask (element [${r}, ${c}] is ${m[r * n + c]})`);
-      }
-    }
-  }
+  for (const e of masks) checkCausalMask(plan, e, readSafetensorsTensor(path, header, e.name, { allowNonFinite: true }).data);
   validateParams(params, config);
   return { config, params };
 }

@@ -20,7 +20,7 @@ import { type Params } from '../params.ts';
 import { resolveDirAtomic } from '../io/atomic.ts';
 import { type Checkpoint, type CheckpointFormat, type LoadOptions, type SaveExtra, hasVocab } from './common.ts';
 import { HF_CONFIG, HF_WEIGHTS, inspectHF, loadHF, saveHF } from './hf.ts';
-import { inspectOriginal, loadOriginal, saveOriginal } from './original.ts';
+import { SHAPES_FILE, inspectOriginal, loadOriginal, saveOriginal } from './original.ts';
 
 export type { Checkpoint, CheckpointFormat, LoadOptions, SaveExtra } from './common.ts';
 export { inspectOriginal, loadOriginal, saveOriginal } from './original.ts';
@@ -41,16 +41,16 @@ export function detectFormat(dir: string): CheckpointFormat {
   }
   if (!isDir) throw new Error(`${dir}: not a directory (a checkpoint is a directory)`);
   const has = (f: string): boolean => existsSync(join(dir, f));
-  const original = has('params_shapes.json');
+  const original = has(SHAPES_FILE);
   const hf = has(HF_WEIGHTS);
-  if (original && hf) throw new Error(`${dir}: holds both an original (params_shapes.json) and a Hugging Face (${HF_WEIGHTS}) checkpoint; keep one`);
+  if (original && hf) throw new Error(`${dir}: holds both an original (${SHAPES_FILE}) and a Hugging Face (${HF_WEIGHTS}) checkpoint; keep one`);
   if (original) return 'original';
   if (hf) return 'hf';
   if (has('model.safetensors.index.json')) throw new Error(`${dir}: sharded safetensors (model.safetensors.index.json) is not supported; GPT-1 fits in one model.safetensors`);
   for (const f of ['pytorch_model.bin', 'tf_model.h5', 'flax_model.msgpack']) {
     if (has(f)) throw new Error(`${dir}: only ${f} found; safetensors is required: download model.safetensors from openai-community/openai-gpt`);
   }
-  if (has('params_0.npy')) throw new Error(`${join(dir, 'params_shapes.json')}: missing (the shards params_*.npy cannot be split without it)`);
+  if (has('params_0.npy')) throw new Error(`${join(dir, SHAPES_FILE)}: missing (the shards params_*.npy cannot be split without it)`);
   if (has(HF_CONFIG)) throw new Error(`${join(dir, HF_WEIGHTS)}: missing (found ${HF_CONFIG} only)`);
   throw new Error(`${dir}: not a GPT-1 checkpoint: expected params_shapes.json + params_0..9.npy (original) or ${HF_WEIGHTS} + ${HF_CONFIG} (Hugging Face)`);
 }

@@ -40,25 +40,26 @@
  *
  * @module
  */
-import { closeSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { ARCHITECTURE_FIELDS, type GPTConfig, architectureOverrides, makeConfig, usesRope, validateConfig } from '../config.ts';
+import { closeSync } from 'node:fs';
+import { ARCHITECTURE_FIELDS, type GPTConfig, architectureOverrides, usesRope, validateConfig } from '../config.ts';
 import { type Params, blockParamShapes, paramShapes, validateParams } from '../params.ts';
 import { type Tensor, numel, showShape, tensor } from '../tensor.ts';
 import { HOST_LITTLE_ENDIAN, type NpyHeader, encodeNpyHeader, float32LEBytes, readExactly, readNpy, readNpyHeader } from '../io/npy.ts';
 import { type FileContent, writeDirAtomic } from '../io/atomic.ts';
-import { firstNonFinite } from '../io/safetensors.ts';
-import { type LoadOptions, type SaveExtra, assertParamsFinite, chooseNHead, configFrom, preview, readJson, vocabFiles } from './common.ts';
 import { openRegularFile } from '../io/files.ts';
+import { firstNonFinite } from '../io/safetensors.ts';
+import { type CheckpointFiles, type LoadOptions, type SaveExtra, STRING_SWITCHES, assertParamsFinite, chooseNHead, configFrom, dirFiles, preview, readJson, vocabFiles } from './common.ts';
 
 /** Number of shards of the release, hard-coded in `train.py` (`range(10)`). */
 export const N_SHARDS = 10;
+/** The shapes of the arrays, in order. */
+export const SHAPES_FILE = 'params_shapes.json';
 /** Our optional side file in the original layout. */
 export const EXTRAS_FILE = 'gpt1-ts.json';
 /** Fields of {@link EXTRAS_FILE}: the config fields the shapes do not determine. */
 const EXTRA_FIELDS = ['n_special', 'n_head', 'afn', 'layer_norm_epsilon', 'embd_pdrop', 'attn_pdrop', 'resid_pdrop', 'clf_pdrop', 'initializer_range', ...ARCHITECTURE_FIELDS, 'n_ctx'] as const;
-/** The string-valued fields of {@link EXTRAS_FILE}. */
-const STRING_FIELDS: readonly string[] = ['afn', 'position_embedding', 'normalization', 'norm_placement'];
+/** The string-valued fields of {@link EXTRAS_FILE} (the others are numbers). */
+const STRING_FIELDS: readonly string[] = ['afn', ...STRING_SWITCHES];
 
 const isConv1DWeight = (name: string): boolean => /\.(c_attn|c_proj|c_fc)\.weight$/.test(name);
 
@@ -171,12 +172,7 @@ function configFromVariantShapes(shapes: readonly (readonly number[])[], extras:
   if (n_ctx === undefined) throw new Error(`${where}: a RoPE model needs n_ctx in ${EXTRAS_FILE}`);
   const n_special = extras.n_special ?? 0;
   const base = { ...extras, n_head: chooseNHead(opts, extras.n_head, where), n_vocab: tok[0] - n_special, n_special, n_ctx, n_embd: tok[1] };
-  let probe: GPTConfig;
-  try {
-    probe = makeConfig({ ...base, n_layer: 1, n_inner: 2 });
-  } catch (e) {
-    throw new Error(`${where}: ${(e as Error).message}`);
-  }
+  const probe = configFrom({ ...base, n_layer: 1, n_inner: 2 }, where);
   const names = paramShapes(probe).map(([name]) => name);
   const fc = shapes[names.findIndex((name) => name.endsWith('.c_fc.weight'))];
   const perBlock = blockParamShapes(probe, 0).length;
@@ -189,11 +185,8 @@ function configFromVariantShapes(shapes: readonly (readonly number[])[], extras:
   return config;
 }
 
-/** Reads the optional `gpt1-ts.json`, checking its fields. */
-function readExtras(dir: string): Partial<GPTConfig> {
-  const path = join(dir, EXTRAS_FILE);
-  if (!existsSync(path)) return {};
-  const json = readJson(path);
+/** The contents of `gpt1-ts.json`, checked: an object of known fields, each of its type. */
+function checkExtras(json: unknown, path: string): Partial<GPTConfig> {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${path}: expected a JSON object`);
   for (const [key, value] of Object.entries(json)) {
     if (!(EXTRA_FIELDS as readonly string[]).includes(key)) throw new Error(`${path}: unknown field ${key} (known: ${EXTRA_FIELDS.join(', ')})`);
@@ -226,37 +219,77 @@ export interface OriginalPlan {
 }
 
 /**
- * Every check of {@link loadOriginal} that needs no number of the weights: it reads
- * `params_shapes.json`, `gpt1-ts.json` and the ten shard headers only. `gpt1 info`
- * and the loader both go through it, so a checkpoint `info` accepts loads.
- * @throws a one-line error naming the file (see {@link loadOriginal}).
+ * The checks of the two small files: `shapesJson` (the contents of
+ * `params_shapes.json`) and `extrasJson` (of `gpt1-ts.json`; undefined when there is
+ * none) give the config ({@link configFromOriginalShapes}).
+ * @throws a one-line error naming the file (as `files` names it).
  */
-export function inspectOriginal(dir: string, opts: LoadOptions = {}): OriginalPlan {
-  const shapesPath = join(dir, 'params_shapes.json');
-  const shapes = parseShapes(readJson(shapesPath), shapesPath);
-  const extras = readExtras(dir);
-  const config = configFromOriginalShapes(shapes, extras, opts, shapesPath);
+export function originalConfig(shapesJson: unknown, extrasJson: unknown, opts: LoadOptions, files: CheckpointFiles): { config: GPTConfig; nHeadRecorded: boolean } {
+  const shapesPath = files.path(SHAPES_FILE);
+  const shapes = parseShapes(shapesJson, shapesPath);
+  const extras = extrasJson === undefined ? {} : checkExtras(extrasJson, files.path(EXTRAS_FILE));
+  return { config: configFromOriginalShapes(shapes, extras, opts, shapesPath), nHeadRecorded: extras.n_head !== undefined };
+}
+
+/**
+ * The checks of the shard headers (`headers[k]` of `params_k.npy`, undefined when it
+ * is missing) against `config`: all 10 are there (and no 11th), each a one-dimensional
+ * array of a float type, and together they hold exactly the numbers of the layout.
+ * @throws a one-line error naming the file (as `files` names it).
+ */
+export function planShards(config: GPTConfig, nHeadRecorded: boolean, headers: readonly (NpyHeader | undefined)[], files: CheckpointFiles): OriginalPlan {
   const layout = originalLayout(config);
   const total = layout.reduce((s, a) => s + a.size, 0);
-
-  // All shard headers first, so a broken checkpoint fails before the big allocation.
   const shards: OriginalShard[] = [];
   let offset = 0;
   for (let k = 0; k < N_SHARDS; k++) {
-    const path = join(dir, shardName(k));
-    if (!existsSync(path)) throw new Error(`${path}: missing shard ${k} of ${N_SHARDS}`);
-    const header = readNpyHeader(path);
+    const path = files.path(shardName(k));
+    const header = headers[k];
+    if (header === undefined) throw new Error(`${path}: missing shard ${k} of ${N_SHARDS}`);
     if (header.shape.length !== 1) throw new Error(`${path}: shard has shape ${showShape(header.shape)}, expected a one-dimensional array`);
     if (!/^[<>=]f[248]$/.test(header.descr)) throw new Error(`${path}: shard has dtype '${header.descr}', expected a float type (<f4; f2 and f8 are converted)`);
     shards.push({ path, header, offset, size: header.shape[0] });
     offset += header.shape[0];
   }
-  const extra = join(dir, shardName(N_SHARDS));
-  if (existsSync(extra)) throw new Error(`${extra}: unexpected shard: the layout has exactly ${N_SHARDS} (params_0.npy … params_${N_SHARDS - 1}.npy)`);
-  if (offset !== total) {
-    throw new Error(`${join(dir, 'params_*.npy')}: the shards hold ${offset} numbers in all, ${shapesPath} needs ${total}`);
+  if (files.has(shardName(N_SHARDS))) {
+    throw new Error(`${files.path(shardName(N_SHARDS))}: unexpected shard: the layout has exactly ${N_SHARDS} (params_0.npy … params_${N_SHARDS - 1}.npy)`);
   }
-  return { config, layout, shards, total, nHeadRecorded: extras.n_head !== undefined };
+  if (offset !== total) throw new Error(`${files.path('params_*.npy')}: the shards hold ${offset} numbers in all, ${files.path(SHAPES_FILE)} needs ${total}`);
+  return { config, layout, shards, total, nHeadRecorded };
+}
+
+/**
+ * Every check of {@link loadOriginal} that needs no number of the weights: it reads
+ * `params_shapes.json`, `gpt1-ts.json` and the ten shard headers only
+ * ({@link originalConfig}, then {@link planShards}: every header before the big
+ * allocation). `gpt1 info` and the loader both go through it, so a checkpoint `info`
+ * accepts loads; the page's loader (`web/src/files.ts`) makes the same two calls.
+ * @throws a one-line error naming the file (see {@link loadOriginal}).
+ */
+export function inspectOriginal(dir: string, opts: LoadOptions = {}): OriginalPlan {
+  const files = dirFiles(dir);
+  const shapesJson = readJson(files.path(SHAPES_FILE));
+  const extrasJson = files.has(EXTRAS_FILE) ? readJson(files.path(EXTRAS_FILE)) : undefined;
+  const { config, nHeadRecorded } = originalConfig(shapesJson, extrasJson, opts, files);
+  const headers = Array.from({ length: N_SHARDS }, (_, k) => (files.has(shardName(k)) ? readNpyHeader(files.path(shardName(k))) : undefined));
+  return planShards(config, nHeadRecorded, headers, files);
+}
+
+/**
+ * The parameters of a checkpoint from its flat vector (all the shards' numbers, in
+ * order): every number finite (the error names the parameter and the shard holding
+ * it), then each parameter a `subarray` view of `flat`, cut at the layout's offsets.
+ */
+export function paramsOfFlat(plan: OriginalPlan, flat: Float32Array): Params {
+  const i = firstNonFinite(flat);
+  if (i >= 0) {
+    const a = plan.layout.find((p) => i < p.offset + p.size) as OriginalArray;
+    const s = plan.shards.find((p) => i < p.offset + p.size) as OriginalShard;
+    throw new Error(`${s.path}: ${a.name} contains ${flat[i]} at element ${i - a.offset} (flat index ${i})`);
+  }
+  const params: Record<string, Tensor> = {};
+  for (const a of plan.layout) params[a.name] = tensor(a.shape, flat.subarray(a.offset, a.offset + a.size));
+  return Object.freeze(params);
 }
 
 /**
@@ -270,9 +303,9 @@ export function inspectOriginal(dir: string, opts: LoadOptions = {}): OriginalPl
  * every number is finite.
  */
 export function loadOriginal(dir: string, opts: LoadOptions = {}): { config: GPTConfig; params: Params } {
-  const { config, layout, shards, total } = inspectOriginal(dir, opts);
-  const flat = new Float32Array(total);
-  for (const s of shards) {
+  const plan = inspectOriginal(dir, opts);
+  const flat = new Float32Array(plan.total);
+  for (const s of plan.shards) {
     if (s.header.descr === '<f4' && HOST_LITTLE_ENDIAN) {
       const fd = openRegularFile(s.path);
       try {
@@ -284,20 +317,9 @@ export function loadOriginal(dir: string, opts: LoadOptions = {}): { config: GPT
       flat.set(readNpy(s.path).tensor.data, s.offset); // converted from f2/f8 or swapped bytes
     }
   }
-
-  // Every number finite; the error names the parameter and the shard holding it.
-  const i = firstNonFinite(flat);
-  if (i >= 0) {
-    const a = layout.find((p) => i < p.offset + p.size) as OriginalArray;
-    const s = shards.find((p) => i < p.offset + p.size) as OriginalShard;
-    throw new Error(`${s.path}: ${a.name} contains ${flat[i]} at element ${i - a.offset} (flat index ${i})`);
-  }
-
-  const params: Record<string, Tensor> = {};
-  for (const a of layout) params[a.name] = tensor(a.shape, flat.subarray(a.offset, a.offset + a.size));
-  Object.freeze(params);
-  validateParams(params, config);
-  return { config, params };
+  const params = paramsOfFlat(plan, flat);
+  validateParams(params, plan.config);
+  return { config: plan.config, params };
 }
 
 /** The contents of `gpt1-ts.json` for `config`. */
@@ -320,7 +342,7 @@ export function originalFiles(config: GPTConfig, params: Params, what = 'the mod
   assertParamsFinite(params, config, what);
   const layout = originalLayout(config);
   const total = layout.reduce((s, a) => s + a.size, 0);
-  const files: Record<string, FileContent> = { 'params_shapes.json': encodeParamsShapes(config) };
+  const files: Record<string, FileContent> = { [SHAPES_FILE]: encodeParamsShapes(config) };
   let start = 0;
   arraySplitSizes(total, N_SHARDS).forEach((size, k) => {
     const end = start + size;

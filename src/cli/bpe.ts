@@ -20,7 +20,7 @@ import type { Command } from './main.ts';
 import { type ParsedFlags, UsageError } from './args.ts';
 import { encoderJson, learnBpe, mergesText } from '../tokenizer/learn.ts';
 import { loadEncoder, originalVocabNames } from '../tokenizer/encoder.ts';
-import { QUIET_FLAG, commas, guardOutApart, guardOutDir, megabytes, num, progress, str } from './common.ts';
+import { QUIET_FLAG, commas, guardOut, megabytes, num, progress, str } from './common.ts';
 import { writeTreeAtomic } from '../io/atomic.ts';
 
 /** The files of `--data`: the file itself, or every non-hidden file under the directory, sorted by path. */
@@ -67,8 +67,7 @@ async function learn(flags: ParsedFlags): Promise<number> {
   const minFrequency = num(flags, 'min-frequency') as number;
   if (merges < 0) throw new UsageError(`gpt1 bpe learn: --merges must be ≥ 0, got ${merges}`);
   if (minFrequency < 1) throw new UsageError(`gpt1 bpe learn: --min-frequency must be ≥ 1, got ${minFrequency}`);
-  guardOutApart('bpe learn', out, [['--data', data]]);
-  guardOutDir('bpe learn', out, Boolean(flags.force), 'merges.txt');
+  guardOut('bpe learn', out, [['--data', data]], { force: Boolean(flags.force), marker: 'merges.txt' });
   const p = progress(Boolean(flags.quiet));
   const files = dataFiles(data);
   const bytes = files.reduce((s, f) => s + statSync(f).size, 0);

@@ -132,12 +132,6 @@ export function locateCheckpoint(dir: string): { dir: string; format: Checkpoint
   return { dir: real, format: detectFormat(real) };
 }
 
-/** The directory a checkpoint is read from (see {@link locateCheckpoint}), or undefined when there is none. */
-export function locateCheckpointIfAny(dir: string): string | undefined {
-  const real = resolveDirAtomic(dir);
-  return real === dir ? undefined : real;
-}
-
 /** A loaded model and where it came from. */
 export interface LoadedModel extends Checkpoint {
   /** The directory given on the command line. */
@@ -309,58 +303,47 @@ export function streamDecoder(enc: GptTextEncoder): StreamDecoder {
 // ---------------------------------------------------------------------------------
 
 /** True when `dir` does not exist or is an empty directory. */
-export function isFreshDir(dir: string): boolean {
+function isFreshDir(dir: string): boolean {
   if (!existsSync(dir)) return true;
   return statSync(dir).isDirectory() && readdirSync(dir).length === 0;
 }
 
 /**
- * Refuses an `--out` that is, contains or lies inside one of the command's inputs
- * (`[flag, path]` pairs; undefined paths are skipped): writing it would replace or
- * delete the input, even with `--force`. Paths are compared after resolving symbolic
- * links (see `pathOverlap` in `io/files.ts`).
- * @throws a UsageError (exit 2) naming both.
+ * Refuses an `--out` the command must not write, with a UsageError (exit 2) naming it:
+ *
+ * - one that is, contains or lies inside one of the command's inputs (`[flag, path]`
+ *   pairs; undefined paths are skipped; an input directory left by an interrupted
+ *   atomic write counts with its complete copy, which the command reads instead):
+ *   writing it would replace or delete the input, even with `--force`. Paths are
+ *   compared after resolving symbolic links (see `pathOverlap` in `io/files.ts`);
+ * - one that cannot be a directory: it, or a parent of it, exists and is not a
+ *   directory (`--out FILE`, `--out FILE/sub`);
+ * - with `replace` (a command that swaps in the whole directory, so that anything
+ *   else in it would be deleted): an existing non-empty directory, unless
+ *   `replace.force` (`--force`) or it holds `replace.marker` (a previous output of
+ *   the same command). Without `replace` (training runs, which resume in their
+ *   directory) an existing directory is fine.
  */
-export function guardOutApart(cmd: string, out: string, inputs: readonly (readonly [string, string | undefined])[]): void {
-  for (const [flag, path] of inputs) {
-    if (path === undefined) continue;
-    const how = pathOverlap(out, path);
-    if (how !== undefined) throw new UsageError(`gpt1 ${cmd}: --out ${out} ${how} the ${flag} ${path}; it must differ from every input`);
+export function guardOut(cmd: string, out: string, inputs: readonly (readonly [string, string | undefined])[], replace?: { readonly force: boolean; readonly marker?: string }): void {
+  for (const [flag, given] of inputs) {
+    if (given === undefined) continue;
+    for (const path of new Set([given, resolveDirAtomic(given)])) {
+      const how = pathOverlap(out, path);
+      if (how !== undefined) throw new UsageError(`gpt1 ${cmd}: --out ${out} ${how} the ${flag} ${path}; it must differ from every input`);
+    }
   }
-}
-
-/**
- * Refuses an `--out` that cannot be a directory: it, or a parent of it, exists and is
- * not a directory (`--out FILE`, `--out FILE/sub`). @throws a UsageError (exit 2).
- */
-export function guardOutPath(cmd: string, out: string): void {
-  let cur = resolve(out);
-  for (;;) {
+  for (let cur = resolve(out); ; cur = dirname(cur)) {
     let st;
     try {
       st = statSync(cur);
     } catch {
-      const parent = dirname(cur);
-      if (parent === cur) return;
-      cur = parent;
+      if (dirname(cur) === cur) break;
       continue;
     }
-    if (st.isDirectory()) return;
+    if (st.isDirectory()) break;
     throw new UsageError(cur === resolve(out) ? `gpt1 ${cmd}: --out ${out} exists and is not a directory` : `gpt1 ${cmd}: --out ${out}: ${cur} is not a directory`);
   }
-}
-
-/**
- * Refuses to replace an existing non-empty `--out` directory (the whole directory
- * is swapped out, so anything else in it would be deleted) unless `--force`, or it
- * holds `marker` (a previous output of the same command).
- * @throws a UsageError naming the directory.
- */
-export function guardOutDir(cmd: string, out: string, force: boolean, marker?: string): void {
-  guardOutPath(cmd, out);
-  if (force || isFreshDir(out)) return;
-  if (!statSync(out).isDirectory()) throw new UsageError(`gpt1 ${cmd}: --out ${out} exists and is not a directory`);
-  if (marker !== undefined && existsSync(join(out, marker))) return;
+  if (replace === undefined || replace.force || isFreshDir(out)) return;
+  if (replace.marker !== undefined && existsSync(join(out, replace.marker))) return;
   throw new UsageError(`gpt1 ${cmd}: --out ${out} exists and is not empty; its contents would be replaced: pass --force to do so`);
 }
-

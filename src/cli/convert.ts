@@ -17,7 +17,7 @@ import type { Command } from './main.ts';
 import type { ParsedFlags } from './args.ts';
 import { type CheckpointFormat, convertCheckpoint, loadCheckpoint } from '../checkpoint/index.ts';
 import { type Params, countParams, paramShapes } from '../params.ts';
-import { CHECKPOINT_FLAG, N_HEAD_FLAG, QUIET_FLAG, commas, guardOutApart, guardOutDir, locateCheckpoint, locateCheckpointIfAny, nHeadFlag, progress, str } from './common.ts';
+import { CHECKPOINT_FLAG, N_HEAD_FLAG, QUIET_FLAG, commas, guardOut, locateCheckpoint, nHeadFlag, progress, str } from './common.ts';
 
 /**
  * The first parameter whose bits differ between `a` and `b` (same config), or
@@ -43,9 +43,8 @@ async function run(flags: ParsedFlags): Promise<number> {
   const p = progress(Boolean(flags.quiet));
   const nHead = nHeadFlag('convert', flags);
   const opts = nHead === undefined ? {} : { n_head: nHead };
-  guardOutApart('convert', out, [['--checkpoint', src], ['--checkpoint', locateCheckpointIfAny(src)]]);
+  guardOut('convert', out, [['--checkpoint', src]], { force: Boolean(flags.force) });
   const { format } = locateCheckpoint(src);
-  guardOutDir('convert', out, Boolean(flags.force));
   mkdirSync(dirname(resolve(out)), { recursive: true });
   const ckpt = await p.task(`converting ${src} (${format}) to ${to} in ${out}`, () => convertCheckpoint(src, to, out, opts));
   const names = paramShapes(ckpt.config).map(([n]) => n);

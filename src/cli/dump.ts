@@ -20,8 +20,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from './main.ts';
 import { type ParsedFlags, UsageError } from './args.ts';
@@ -38,7 +38,7 @@ import { assertFinite } from '../io/safetensors.ts';
 import { type FileContent, writeTreeAtomic } from '../io/atomic.ts';
 import { heatmap } from '../report/svg.ts';
 import {
-  MODEL_FLAGS, type VocabLookup, applyBackendFlag, encodeText, findVocab, guardOutApart, guardOutDir, loadModel, locateCheckpointIfAny, num, parseIds, progress, requireVocab, str, tokenLabels,
+  MODEL_FLAGS, type VocabLookup, applyBackendFlag, encodeText, findVocab, guardOut, loadModel, num, parseIds, progress, requireVocab, str, tokenLabels,
 } from './common.ts';
 
 /** The marker file of a dump directory (an existing dump may be replaced without --force). */
@@ -158,8 +158,7 @@ async function run(flags: ParsedFlags): Promise<number> {
   const layer = num(flags, 'layer') as number;
   const head = num(flags, 'head') as number;
   const ckptPath = str(flags, 'checkpoint') as string;
-  guardOutApart('dump', out, [['--checkpoint', ckptPath], ['--checkpoint', locateCheckpointIfAny(ckptPath)], ['--vocab', str(flags, 'vocab')]]);
-  guardOutDir('dump', out, Boolean(flags.force), DUMP_MARKER);
+  guardOut('dump', out, [['--checkpoint', ckptPath], ['--vocab', str(flags, 'vocab')]], { force: Boolean(flags.force), marker: DUMP_MARKER });
   const p = progress(Boolean(flags.quiet));
 
   const model = await loadModel('dump', flags, p);
@@ -204,8 +203,7 @@ async function run(flags: ParsedFlags): Promise<number> {
     logits_columns: `all ${nTokenRows(config)} rows of tokens_embed.weight (n_vocab ${config.n_vocab} + n_special ${config.n_special})`,
   };
   const files = dumpFiles(config, { ids, fwd, lmLoss: loss, grads, intermediates: trace }, meta, flags['attention-svg'] ? { layer, head, labels: tokenLabels(enc, ids) } : undefined);
-  mkdirSync(dirname(resolve(out)), { recursive: true });
-  await p.task(`writing ${out} (${Object.keys(files).length} files)`, () => writeTreeAtomic(out, files));
+  await p.task(`writing ${out} (${Object.keys(files).length} files)`, () => writeTreeAtomic(out, files)); // parents are created
   console.log(`wrote ${out}: ${T} tokens, logits [${fwd.logits.shape.join(', ')}], lm_loss ${loss === null ? 'null (one token)' : loss}${grads ? `, gradients of ${paramShapes(config).length} parameters in grads/` : ''}`);
   return 0;
 }

@@ -17,7 +17,7 @@
  */
 import type { Command } from './main.ts';
 import { UsageError } from './args.ts';
-import { BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, findVocab, guardOutApart, guardOutPath, num, requireVocab, str } from './common.ts';
+import { BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, findVocab, guardOut, num, requireVocab, str } from './common.ts';
 import { defined, optimizerFlags, runPaths } from './pretrain.ts';
 import type { GPTConfig } from '../config.ts';
 import { loadCheckpoint } from '../checkpoint/index.ts';
@@ -74,8 +74,7 @@ export const command: Command = {
     const quiet = flags.quiet === true;
     const say = (s: string): void => void (quiet || process.stderr.write(`${s}\n`));
     const task = str(flags, 'task') as TaskKind;
-    guardOutPath('finetune', out);
-    guardOutApart('finetune', out, [['--checkpoint', str(flags, 'checkpoint')], ['--train', str(flags, 'train')], ['--valid', str(flags, 'valid')], ['--vocab', str(flags, 'vocab')]]);
+    guardOut('finetune', out, [['--checkpoint', str(flags, 'checkpoint')], ['--train', str(flags, 'train')], ['--valid', str(flags, 'valid')], ['--vocab', str(flags, 'vocab')]]);
     const opt = optimizerFlags(flags, 'finetune');
     for (const f of ['epochs', 'batch', 'save-every', 'stop-after', 'n-head'] as const) {
       const v = num(flags, f);

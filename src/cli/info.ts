@@ -1,8 +1,8 @@
 /**
- * `gpt1 info --checkpoint DIR`: what a checkpoint is without loading its weights:
- * layout, config, parameter count, memory needed, and whether a vocabulary goes with it;
- * and (also with no checkpoint) which gpu.js backend runs the products, and why the
- * others do not (a software GPU is never the default).
+ * `gpt1 info [--checkpoint DIR]`: which gpu.js backend runs the products, and why the
+ * others do not (a software GPU is never the default); with a checkpoint, first what
+ * it is without loading its weights: layout, config, parameter count, memory needed,
+ * and whether a vocabulary goes with it.
  *
  * Only the headers are read (`params_shapes.json`, `gpt1-ts.json` and the ten shard
  * headers; or `config.json` and the safetensors header), so it answers at once even
@@ -15,19 +15,13 @@ import type { ParsedFlags } from './args.ts';
 import { type GPTConfig, GPT1, architectureOverrides, nTokenRows } from '../config.ts';
 import { type Probe, backend, describeBackend, surveyBackends } from '../kernels/backend.ts';
 import { countParams, paramShapes } from '../params.ts';
-import { showShape } from '../tensor.ts';
-import { type CheckpointFormat, inspectCheckpointFiles } from '../checkpoint/index.ts';
+import { type CheckpointHeaders, inspectCheckpointFiles } from '../checkpoint/index.ts';
 import { N_SHARDS } from '../checkpoint/original.ts';
 import { HF_CONFIG, HF_WEIGHTS } from '../checkpoint/hf.ts';
 import { CHECKPOINT_FLAG, N_HEAD_FLAG, VOCAB_FLAG, type VocabLookup, commas, describeVocab, dirBytes, findVocab, megabytes, nHeadFlag, str } from './common.ts';
 
-/** What the headers of a checkpoint say. */
-export interface CheckpointInfo {
-  readonly dir: string;
-  readonly format: CheckpointFormat;
-  readonly config: GPTConfig;
-  /** Whether the checkpoint records n_head (the original release does not: 12 is assumed). */
-  readonly nHeadRecorded: boolean;
+/** What the headers of a checkpoint say, and what `info` adds. */
+export interface CheckpointInfo extends CheckpointHeaders {
   /** Whether n_head was given by --n-head. */
   readonly nHeadGiven: boolean;
   /** Bytes of the files in the directory. */
@@ -41,8 +35,8 @@ export interface CheckpointInfo {
  * @throws a one-line error naming the file.
  */
 export function inspectCheckpoint(path: string, nHead?: number): CheckpointInfo {
-  const { dir, format, config, nHeadRecorded } = inspectCheckpointFiles(path, nHead === undefined ? {} : { n_head: nHead });
-  return { dir, format, config, nHeadRecorded, nHeadGiven: nHead !== undefined, bytes: dirBytes(dir) };
+  const headers = inspectCheckpointFiles(path, nHead === undefined ? {} : { n_head: nHead });
+  return { ...headers, nHeadGiven: nHead !== undefined, bytes: dirBytes(headers.dir) };
 }
 
 /** Rough memory needs of a model, in bytes. */

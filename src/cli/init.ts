@@ -27,7 +27,7 @@ import { countParams, initParamsWith } from '../params.ts';
 import { rng } from '../random.ts';
 import { DEFAULT_VOCAB_DIR, loadEncoder } from '../tokenizer/encoder.ts';
 import { learnBpe, writeVocab } from '../tokenizer/learn.ts';
-import { QUIET_FLAG, RELEASE_N_VOCAB, commas, guardOutApart, guardOutDir, num, progress, seedFlag, str } from './common.ts';
+import { QUIET_FLAG, RELEASE_N_VOCAB, commas, guardOut, num, progress, seedFlag, str } from './common.ts';
 import { ARCHITECTURE_FLAGS, applyArchitectureFlags } from './architecture.ts';
 
 /** The size flags and the config field each sets. */
@@ -116,8 +116,7 @@ async function run(flags: ParsedFlags): Promise<number> {
     if (v !== undefined && !(v >= 0 && Number.isFinite(v))) throw new UsageError(`gpt1 init: --${f} must be a finite number ≥ 0, got ${v}`);
   }
   const vocabFlag = str(flags, 'vocab');
-  guardOutApart('init', out, [['--vocab', vocabFlag === 'gpt1' ? undefined : vocabFlag], ['--learn-vocab', str(flags, 'learn-vocab')]]);
-  guardOutDir('init', out, Boolean(flags.force));
+  guardOut('init', out, [['--vocab', vocabFlag === 'gpt1' ? undefined : vocabFlag], ['--learn-vocab', str(flags, 'learn-vocab')]], { force: Boolean(flags.force) });
   const p = progress(Boolean(flags.quiet));
   const scratch: { dir?: string } = {};
   try {

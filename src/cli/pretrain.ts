@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from './main.ts';
 import { type ParsedFlags, UsageError } from './args.ts';
-import { BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, findVocab, guardOutApart, guardOutPath, num, requireVocab, seedFlag, str } from './common.ts';
+import { BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, findVocab, guardOut, num, requireVocab, seedFlag, str } from './common.ts';
 import { ARCHITECTURE_FLAGS, applyArchitectureFlags } from './architecture.ts';
 import { type GPTConfig, PRESETS, makeConfig } from '../config.ts';
 import { loadCheckpoint } from '../checkpoint/index.ts';
@@ -115,8 +115,7 @@ export const command: Command = {
     const paths = runPaths(out);
     const quiet = flags.quiet === true;
     const say = (s: string): void => void (quiet || process.stderr.write(`${s}\n`));
-    guardOutPath('pretrain', out);
-    guardOutApart('pretrain', out, [['--data', str(flags, 'data')], ['--from', str(flags, 'from')], ['--vocab', str(flags, 'vocab')]]);
+    guardOut('pretrain', out, [['--data', str(flags, 'data')], ['--from', str(flags, 'from')], ['--vocab', str(flags, 'vocab')]]);
     const opt = optimizerFlags(flags, 'pretrain');
     const stepsFlag = positiveInt(flags, 'steps', 'pretrain');
     const batchFlag = positiveInt(flags, 'batch', 'pretrain');

@@ -201,10 +201,11 @@ export function firstNonFinite(data: Float32Array): number {
 }
 
 /**
- * `count` elements of dtype `dtype` from `bytes` (little-endian) as float32.
+ * The elements of dtype `dtype` in `bytes` (little-endian) as float32.
  * F32 from 4-byte-aligned bytes on a little-endian host is a view (no copy).
+ * @throws `what has dtype …` for a dtype other than F32, F16 and BF16.
  */
-function toFloat32(bytes: Uint8Array, dtype: string, what: string): Float32Array {
+export function toFloat32(bytes: Uint8Array, dtype: string, what: string): Float32Array {
   if (dtype === 'F32') {
     const n = bytes.length / 4;
     if (HOST_LITTLE_ENDIAN && bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, n);

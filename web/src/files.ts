@@ -1,7 +1,9 @@
 /**
  * Loading a checkpoint from files the reader picked (or dropped) in the page, in
- * either published layout, with the checks and one-line errors of the CLI
- * (`src/checkpoint/`), each naming the file:
+ * either published layout, with the checks and one-line errors of the CLI: the
+ * page reads the files itself, asynchronously, and hands what it read to the same
+ * check functions of `src/checkpoint/` that `loadOriginal` and `loadHF` call, so
+ * each error names the file exactly as the CLI does (without the directory):
  *
  * - original: `params_shapes.json`, `params_0.npy` … `params_9.npy`, optional
  *   `gpt1-ts.json`, and the BPE files `encoder_bpe_40000.json` + `vocab_40000.bpe`;
@@ -16,13 +18,13 @@
  * @module
  */
 import { type GPTConfig } from '../../src/config.ts';
-import { type CheckpointFormat } from '../../src/checkpoint/common.ts';
-import { HF_CONFIG, HF_WEIGHTS, configFromHF } from '../../src/checkpoint/hf.ts';
-import { N_SHARDS, configFromOriginalShapes, originalLayout, shardName } from '../../src/checkpoint/original.ts';
-import { type NpyHeader, decodeNpyData, float16ToNumber, npyHeaderEnd, parseNpyHeader } from '../../src/io/npy.ts';
-import { READABLE_DTYPES, type SafetensorsEntry, type SafetensorsHeader, assertFinite, firstNonFinite, parseSafetensorsHeader, safetensorsHeaderEnd } from '../../src/io/safetensors.ts';
+import { type CheckpointFiles, type CheckpointFormat, parseJson } from '../../src/checkpoint/common.ts';
+import { HF_CONFIG, HF_WEIGHTS, TIED_CHUNK, checkCausalMask, checkTiedChunk, droppedTensors, planHF } from '../../src/checkpoint/hf.ts';
+import { EXTRAS_FILE, N_SHARDS, SHAPES_FILE, originalConfig, paramsOfFlat, planShards, shardName } from '../../src/checkpoint/original.ts';
+import { type NpyHeader, decodeNpyData, npyHeaderEnd, parseNpyHeader } from '../../src/io/npy.ts';
+import { type SafetensorsEntry, assertFinite, parseSafetensorsHeader, safetensorsHeaderEnd, toFloat32 } from '../../src/io/safetensors.ts';
 import { type Params, paramShapes, validateParams } from '../../src/params.ts';
-import { type Tensor, numel, showShape, tensor } from '../../src/tensor.ts';
+import { type Tensor, numel, tensor } from '../../src/tensor.ts';
 import { type GptTextEncoder, VOCAB_FILE_NAMES, textEncoderFromData } from '../../src/tokenizer/text-encoder.ts';
 
 /** What the page needs of a file: `File` and `Blob` both are. */
@@ -58,19 +60,24 @@ async function text(f: FileLike): Promise<string> {
   return new TextDecoder('utf-8').decode(await bytes(f, 0, f.size));
 }
 
-/** JSON of a file, with the CLI's `readJson` message on a syntax error. */
-async function json(f: FileLike): Promise<unknown> {
-  const t = await text(f);
-  try {
-    return JSON.parse(t);
-  } catch (e) {
-    throw new Error(`${f.name}: not JSON: ${(e as Error).message.split('\n')[0]}`);
-  }
-}
-
 /** The files by name (the last of equal names wins: a folder picked twice). */
 function byName(files: readonly FileLike[]): Map<string, FileLike> {
   return new Map(files.map((f) => [f.name, f]));
+}
+
+/** The reader's files as the checks of `src/checkpoint/` see them: each named by its bare name. */
+function pickedFiles(files: ReadonlyMap<string, FileLike>): CheckpointFiles {
+  return { path: (name) => name, has: (name) => files.has(name) };
+}
+
+/** File `name`, which the checks have found to be there. */
+const get = (files: ReadonlyMap<string, FileLike>, name: string): FileLike => files.get(name) as FileLike;
+
+/** JSON of file `name` (the CLI's `readJson`). @throws `name: missing` / `name: not JSON: …`. */
+async function json(files: ReadonlyMap<string, FileLike>, name: string): Promise<unknown> {
+  const f = files.get(name);
+  if (f === undefined) throw new Error(`${name}: missing`);
+  return parseJson(await text(f), f.name);
 }
 
 /**
@@ -78,18 +85,18 @@ function byName(files: readonly FileLike[]): Map<string, FileLike> {
  * directory. @throws naming what was found instead.
  */
 export function detectFormatOfFiles(names: ReadonlySet<string>): CheckpointFormat {
-  const original = names.has('params_shapes.json');
+  const original = names.has(SHAPES_FILE);
   const hf = names.has(HF_WEIGHTS);
-  if (original && hf) throw new Error(`the files hold both an original (params_shapes.json) and a Hugging Face (${HF_WEIGHTS}) checkpoint; pick one`);
+  if (original && hf) throw new Error(`the files hold both an original (${SHAPES_FILE}) and a Hugging Face (${HF_WEIGHTS}) checkpoint; pick one`);
   if (original) return 'original';
   if (hf) return 'hf';
   for (const f of ['pytorch_model.bin', 'tf_model.h5', 'flax_model.msgpack']) {
     if (names.has(f)) throw new Error(`only ${f} given; safetensors is required: download model.safetensors from openai-community/openai-gpt`);
   }
-  if ([...names].some((n) => /^params_\d+\.npy$/.test(n))) throw new Error('params_shapes.json: missing (the shards params_*.npy cannot be split without it)');
+  if ([...names].some((n) => /^params_\d+\.npy$/.test(n))) throw new Error(`${SHAPES_FILE}: missing (the shards params_*.npy cannot be split without it)`);
   if (names.has(HF_CONFIG)) throw new Error(`${HF_WEIGHTS}: missing (found ${HF_CONFIG} only)`);
   const given = [...names].join(', ') || 'no files';
-  throw new Error(`not a GPT-1 checkpoint (${given}): expected params_shapes.json + params_0..9.npy (original) or ${HF_WEIGHTS} + ${HF_CONFIG} (Hugging Face)`);
+  throw new Error(`not a GPT-1 checkpoint (${given}): expected ${SHAPES_FILE} + params_0..9.npy (original) or ${HF_WEIGHTS} + ${HF_CONFIG} (Hugging Face)`);
 }
 
 /** The `.npy` header of a shard: two small reads. */
@@ -99,135 +106,68 @@ async function npyHeader(f: FileLike): Promise<NpyHeader> {
   return parseNpyHeader(await bytes(f, 0, end), f.name, f.size);
 }
 
-/** The original layout (see `src/checkpoint/original.ts`, `loadOriginal`). */
+/**
+ * The original layout: `loadOriginal`'s reads, done with `Blob.slice`, and its checks
+ * (`originalConfig`, `planShards`, `paramsOfFlat` of `src/checkpoint/original.ts`).
+ */
 async function loadOriginalFiles(files: Map<string, FileLike>, beforeAllocate: () => void): Promise<{ config: GPTConfig; params: Params }> {
-  const shapesFile = files.get('params_shapes.json') as FileLike;
-  const shapes = await json(shapesFile);
-  if (!Array.isArray(shapes)) throw new Error(`${shapesFile.name}: expected a list of shapes`);
-  shapes.forEach((s, i) => {
-    if (!Array.isArray(s) || !s.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new Error(`${shapesFile.name}: shape ${i} is not a list of non-negative integers: ${JSON.stringify(s).slice(0, 80)}`);
-    }
-  });
-  const extrasFile = files.get('gpt1-ts.json');
-  const extras = extrasFile === undefined ? {} : await json(extrasFile);
-  if (typeof extras !== 'object' || extras === null || Array.isArray(extras)) throw new Error(`gpt1-ts.json: expected a JSON object`);
-  const config = configFromOriginalShapes(shapes as number[][], extras as Partial<GPTConfig>, {}, shapesFile.name);
-  const layout = originalLayout(config);
-  const total = layout.reduce((s, a) => s + a.size, 0);
-
-  // Every shard header before the big allocation.
-  const shards: { file: FileLike; header: NpyHeader; offset: number }[] = [];
-  let offset = 0;
-  for (let k = 0; k < N_SHARDS; k++) {
-    const file = files.get(shardName(k));
-    if (file === undefined) throw new Error(`${shardName(k)}: missing shard ${k} of ${N_SHARDS}`);
-    const header = await npyHeader(file);
-    if (header.shape.length !== 1) throw new Error(`${file.name}: shard has shape ${showShape(header.shape)}, expected a one-dimensional array`);
-    if (!/^[<>=]f[248]$/.test(header.descr)) throw new Error(`${file.name}: shard has dtype '${header.descr}', expected a float type (<f4; f2 and f8 are converted)`);
-    shards.push({ file, header, offset });
-    offset += header.shape[0];
-  }
-  if (files.has(shardName(N_SHARDS))) throw new Error(`${shardName(N_SHARDS)}: unexpected shard: the layout has exactly ${N_SHARDS} (params_0.npy … params_${N_SHARDS - 1}.npy)`);
-  if (offset !== total) throw new Error(`params_*.npy: the shards hold ${offset} numbers in all, params_shapes.json needs ${total}`);
+  const picked = pickedFiles(files);
+  const shapesJson = await json(files, SHAPES_FILE);
+  const extrasJson = files.has(EXTRAS_FILE) ? await json(files, EXTRAS_FILE) : undefined;
+  const { config, nHeadRecorded } = originalConfig(shapesJson, extrasJson, {}, picked);
+  const headers: (NpyHeader | undefined)[] = [];
+  for (let k = 0; k < N_SHARDS; k++) headers.push(files.has(shardName(k)) ? await npyHeader(get(files, shardName(k))) : undefined);
+  const plan = planShards(config, nHeadRecorded, headers, picked);
 
   beforeAllocate();
-  const flat = new Float32Array(total);
+  const flat = new Float32Array(plan.total);
   const flatBytes = new Uint8Array(flat.buffer);
-  for (const s of shards) {
+  for (const [k, s] of plan.shards.entries()) {
+    const file = get(files, shardName(k));
     const { dataOffset, dataBytes, descr } = s.header;
     if (descr === '<f4') {
       for (let at = 0; at < dataBytes; at += CHUNK) {
-        const chunk = await bytes(s.file, dataOffset + at, dataOffset + Math.min(dataBytes, at + CHUNK));
+        const chunk = await bytes(file, dataOffset + at, dataOffset + Math.min(dataBytes, at + CHUNK));
         flatBytes.set(chunk, s.offset * 4 + at);
       }
     } else {
-      flat.set(decodeNpyData(await bytes(s.file, dataOffset, dataOffset + dataBytes), s.header, s.file.name), s.offset);
+      flat.set(decodeNpyData(await bytes(file, dataOffset, dataOffset + dataBytes), s.header, file.name), s.offset);
     }
   }
-  const i = firstNonFinite(flat);
-  if (i >= 0) {
-    const a = layout.find((p) => i < p.offset + p.size) as (typeof layout)[number];
-    const s = [...shards].reverse().find((p) => i >= p.offset) as (typeof shards)[number];
-    throw new Error(`${s.file.name}: ${a.name} contains ${flat[i]} at element ${i - a.offset} (flat index ${i})`);
-  }
-  const params: Record<string, Tensor> = {};
-  for (const a of layout) params[a.name] = tensor(a.shape, flat.subarray(a.offset, a.offset + a.size));
-  return { config, params: Object.freeze(params) };
+  return { config, params: paramsOfFlat(plan, flat) };
 }
 
-/** Little-endian F32 / F16 / BF16 bytes as float32 (F32 bytes in a fresh buffer are viewed, not copied). */
-function float32Of(b: Uint8Array, dtype: string): Float32Array {
-  if (dtype === 'F32') return new Float32Array(b.buffer, b.byteOffset, b.length / 4);
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const out = new Float32Array(b.length / 2);
-  const bits = new Uint32Array(out.buffer);
-  for (let k = 0; k < out.length; k++) {
-    if (dtype === 'F16') out[k] = float16ToNumber(v.getUint16(2 * k, true));
-    else bits[k] = v.getUint16(2 * k, true) << 16; // bfloat16: the top half of a float32
-  }
-  return out;
-}
-
-/** The Hugging Face layout (see `src/checkpoint/hf.ts`, `loadHF`). */
+/**
+ * The Hugging Face layout: `loadHF`'s reads, done with `Blob.slice`, and its checks
+ * (`planHF`, `checkTiedChunk`, `checkCausalMask` of `src/checkpoint/hf.ts`).
+ */
 async function loadHFFiles(files: Map<string, FileLike>, beforeAllocate: () => void): Promise<{ config: GPTConfig; params: Params }> {
-  const configFile = files.get(HF_CONFIG);
-  if (configFile === undefined) throw new Error(`${HF_CONFIG}: missing`);
-  const cfg = await json(configFile);
-  const file = files.get(HF_WEIGHTS) as FileLike;
+  const cfg = await json(files, HF_CONFIG);
+  const file = get(files, HF_WEIGHTS);
   const first = await bytes(file, 0, Math.min(8, file.size));
-  const header: SafetensorsHeader = parseSafetensorsHeader(await bytes(file, 0, safetensorsHeaderEnd(first, file.name, file.size)), file.name, file.size);
-  const entries = new Map<string, SafetensorsEntry>();
-  for (const e of header.entries) {
-    const name = e.name.startsWith('transformer.') ? e.name.slice('transformer.'.length) : e.name;
-    if (entries.has(name)) throw new Error(`${file.name}: tensors ${entries.get(name)?.name} and ${e.name} are the same parameter`);
-    entries.set(name, e);
-  }
-  const need = (name: string): SafetensorsEntry => {
-    const e = entries.get(name);
-    if (e === undefined) throw new Error(`${file.name}: missing tensor ${name}`);
-    return e;
-  };
-  const config = configFromHF(cfg, { tokens: need('tokens_embed.weight').shape, positions: need('positions_embed.weight').shape, cfc: entries.get('h.0.mlp.c_fc.weight')?.shape }, {}, configFile.name);
-  const expected = new Map(paramShapes(config));
-  const tokensShape = expected.get('tokens_embed.weight') as number[];
-  const mask = [1, 1, config.n_ctx, config.n_ctx];
-  for (const [name, e] of entries) {
-    const m = /^h\.(0|[1-9]\d*)\.attn\.bias$/.exec(name);
-    const want = expected.get(name) ?? (name === 'lm_head.weight' ? tokensShape : m !== null && Number(m[1]) < config.n_layer ? mask : undefined);
-    if (want === undefined) throw new Error(`${file.name}: unexpected tensor ${e.name} (not a parameter of a ${config.n_layer}-layer GPT-1)`);
-    if (showShape(e.shape) !== showShape(want)) throw new Error(`${file.name}: tensor ${e.name} has shape ${showShape(e.shape)}, expected ${showShape(want)}`);
-    if (!READABLE_DTYPES.includes(e.dtype)) throw new Error(`${file.name}: tensor ${e.name} has dtype ${e.dtype}; only ${READABLE_DTYPES.join(', ')} are read`);
-  }
+  const header = parseSafetensorsHeader(await bytes(file, 0, safetensorsHeaderEnd(first, file.name, file.size)), file.name, file.size);
+  const plan = planHF(cfg, header, {}, pickedFiles(files));
+  /** Elements [start, end) of a tensor as float32 (one read; F32 is viewed, not copied). */
   const read = async (e: SafetensorsEntry, start = 0, end = numel(e.shape)): Promise<Float32Array> => {
     const item = e.dtype === 'F32' ? 4 : 2;
-    return float32Of(await bytes(file, header.dataStart + e.begin + start * item, header.dataStart + e.begin + end * item), e.dtype);
+    return toFloat32(await bytes(file, header.dataStart + e.begin + start * item, header.dataStart + e.begin + end * item), e.dtype, `${file.name}: tensor ${e.name}`);
   };
+
   beforeAllocate();
   const params: Record<string, Tensor> = {};
-  for (const [name, shape] of expected) {
-    const data = await read(need(name));
-    assertFinite(data, need(name).name, file.name);
+  for (const [name, shape] of paramShapes(plan.config)) {
+    const e = plan.byName.get(name) as SafetensorsEntry;
+    const data = await read(e);
+    assertFinite(data, e.name, file.name);
     params[name] = tensor(shape, data);
   }
-  // Tied head: lm_head.weight, if present, must be W_e itself (compared in chunks, never kept).
-  const lm = entries.get('lm_head.weight');
+  const { lm, masks } = droppedTensors(plan);
   if (lm !== undefined) {
     const tokens = params['tokens_embed.weight'].data;
-    for (let start = 0; start < tokens.length; start += 1 << 20) {
-      const chunk = await read(lm, start, Math.min(tokens.length, start + (1 << 20)));
-      const k = chunk.findIndex((x, j) => !Object.is(x, tokens[start + j]));
-      if (k >= 0) throw new Error(`${file.name}: ${lm.name} differs from tokens_embed.weight at element ${start + k}; GPT-1 ties the output layer to the token embedding`);
-    }
+    for (let start = 0; start < tokens.length; start += TIED_CHUNK) checkTiedChunk(plan, lm, tokens, start, await read(lm, start, Math.min(tokens.length, start + TIED_CHUNK)));
   }
-  for (const [name, e] of entries) {
-    if (!name.endsWith('.attn.bias')) continue;
-    const n = config.n_ctx;
-    const m = await read(e);
-    const k = m.findIndex((x, j) => x !== (j % n <= Math.floor(j / n) ? 1 : 0));
-    if (k >= 0) throw new Error(`${file.name}: ${e.name} is not the causal mask (element [${Math.floor(k / n)}, ${k % n}] is ${m[k]})`);
-  }
-  return { config, params: Object.freeze(params) };
+  for (const e of masks) checkCausalMask(plan, e, await read(e));
+  return { config: plan.config, params: Object.freeze(params) };
 }
 
 /**
@@ -239,7 +179,7 @@ export async function vocabOfFiles(files: readonly FileLike[]): Promise<GptTextE
   const pair = VOCAB_FILE_NAMES.find(([e, m]) => named.has(e) && named.has(m));
   if (pair === undefined) return undefined;
   const [encFile, mergesFile] = pair.map((n) => named.get(n) as FileLike);
-  return textEncoderFromData(await json(encFile), await text(mergesFile), encFile.name, mergesFile.name);
+  return textEncoderFromData(await json(named, encFile.name), await text(mergesFile), encFile.name, mergesFile.name);
 }
 
 /**
