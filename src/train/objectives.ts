@@ -98,14 +98,14 @@ export interface ExampleGrads extends ExampleResult {
 }
 
 /**
- * The dropout of one forward pass with its embedding dropout filled in: the one given
- * (shared by a batch), else one drawn from `fork(rng, 'embedding')` (the original's
- * one mask of `we` per `model()` call). The only place the fine-tuning objective draws
- * an embedding dropout.
+ * The embedding dropout of a training pass: the one given (shared by a batch), else
+ * one drawn from `fork(rng, 'embedding')` (the original's one mask of `we` per
+ * `model()` call); undefined when evaluating. The only place the fine-tuning
+ * objective draws an embedding dropout.
  */
-function withEmbeddingDropout(params: Params, config: GPTConfig, dropout: FinetuneLossOptions['dropout']): FinetuneLossOptions['dropout'] {
-  if (dropout === undefined || dropout.embedding !== undefined) return dropout;
-  return { rng: dropout.rng, embedding: embeddingDropout(params, config, fork(dropout.rng, 'embedding')) };
+function sharedEmbeddingDropout(params: Params, config: GPTConfig, dropout: FinetuneLossOptions['dropout']): EmbeddingDropout | undefined {
+  if (dropout === undefined) return undefined;
+  return dropout.embedding ?? embeddingDropout(params, config, fork(dropout.rng, 'embedding'));
 }
 
 /**
@@ -165,7 +165,7 @@ async function forwardPass(params: Params, config: GPTConfig, head: ClassifierHe
   const d = config.n_embd;
   const withLm = opts.lmCoef > 0 || opts.lmLoss === true;
   const fwds: ForwardOutput[] = [];
-  const embedding = withEmbeddingDropout(params, config, opts.dropout)?.embedding;
+  const embedding = sharedEmbeddingDropout(params, config, opts.dropout);
   for (let j = 0; j < input.sequences.length; j++) {
     const s = input.sequences[j];
     const dropout = opts.dropout === undefined ? undefined : { rng: fork(opts.dropout.rng, `seq/${j}`), embedding };
@@ -289,7 +289,7 @@ export async function batchLossAndGrads(
   let correct = 0;
   let grads: Params | undefined;
   let headGrads: ClassifierHead | undefined;
-  const embedding = withEmbeddingDropout(params, config, opts.dropout)?.embedding;
+  const embedding = sharedEmbeddingDropout(params, config, opts.dropout);
   for (let i = 0; i < batch.length; i++) {
     const dropout = opts.dropout === undefined ? undefined : { rng: fork(opts.dropout.rng, `ex/${i}`), embedding };
     const r = await exampleLossAndGrads(params, config, head, batch[i], { ...opts, dropout });
