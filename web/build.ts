@@ -15,6 +15,7 @@ import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { VOCAB_FILE_NAMES } from '../src/tokenizer/text-encoder.ts';
 
 const WEB = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(WEB, '..');
@@ -58,7 +59,7 @@ export async function buildSite(out = OUT): Promise<string> {
   for (const f of ['index.html', 'style.css']) cpSync(join(WEB, f), join(out, f));
   cpSync(join(WEB, 'model'), join(out, 'model'), { recursive: true });
   mkdirSync(join(out, 'vocab'));
-  for (const f of ['encoder_bpe_40000.json', 'vocab_40000.bpe', 'LICENSE']) cpSync(join(ROOT, 'vocab', f), join(out, 'vocab', f));
+  for (const f of [...VOCAB_FILE_NAMES[0], 'LICENSE']) cpSync(join(ROOT, 'vocab', f), join(out, 'vocab', f));
   return out;
 }
 
