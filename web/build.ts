@@ -27,7 +27,7 @@ const OUT = join(WEB, 'dist');
  * `src/io/safetensors.ts`, `src/checkpoint/*.ts`: headers, configs, layouts) share
  * their modules with the Node readers, which import `node:fs` and `node:path`; those
  * imports, and only those, resolve to a stub whose functions throw
- * (`src/shim/node.ts`). A Node built-in imported from anywhere else fails the build.
+ * (`web/src/shim/node.ts`). A Node built-in imported from anywhere else fails the build.
  */
 const FILE_FORMAT_MODULES = [join(ROOT, 'src/io'), join(ROOT, 'src/checkpoint')];
 const nodeStub: Plugin = {
