@@ -25,7 +25,7 @@ export {
   idsToTokens, decode, cleanUpTokenization,
 } from './encoder.ts';
 export { type BpeRanks, getPairs, parseMerges, isWellOrdered, bpeRanked, bpeReference } from './bpe.ts';
-export { fixText, fixTextSegment, fixEncoding, unescapeHtml, fixLatinLigatures, fixCharacterWidth, uncurlQuotes, fixLineBreaks, fixSurrogates, removeControlChars, removeTerminalEscapes, textCost } from './ftfy.ts';
+export { type FtfyScoring, fixText, fixTextSegment, fixEncoding, unescapeHtml, fixLatinLigatures, fixCharacterWidth, uncurlQuotes, fixLineBreaks, fixSurrogates, removeControlChars, removeTerminalEscapes, textCost } from './ftfy.ts';
 export { textStandardize, textStandardizeRaw } from './standardize.ts';
 export { spacyTokenize, tokenizeSpan, urlTokenMatch } from './spacy.ts';
 export { SPECIAL_CASES } from './spacy-exceptions.ts';
