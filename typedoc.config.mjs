@@ -20,7 +20,7 @@ const PAPER_ORDER = [
   'model/block', 'model/head', 'model/objectives', 'model/dropout',
   'train/classifier', 'train/objectives', 'train/transforms',
   'config', 'params', 'train/optimizer', 'train/schedules', 'train/loop', 'train/pretrain', 'train/finetune', 'train/evaluate',
-  'tokenizer/encoder', 'tokenizer/ftfy', 'tokenizer/standardize', 'tokenizer/spacy', 'tokenizer/bpe', 'tokenizer/learn',
+  'tokenizer/text-encoder', 'tokenizer/encoder', 'tokenizer/ftfy', 'tokenizer/standardize', 'tokenizer/spacy', 'tokenizer/bpe', 'tokenizer/learn',
   'checkpoint/index', 'checkpoint/original', 'checkpoint/hf', 'checkpoint/common', 'io/npy', 'io/safetensors',
   'generate', 'tensor', 'random', 'kernels/matmul', 'kernels/backend',
 ];

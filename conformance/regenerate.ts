@@ -2,7 +2,7 @@
  * Regenerates the conformance pack (docs/porting.md):
  *
  *     npx tsx conformance/regenerate.ts                 # rewrite conformance/ in place (then commit)
- *     npx tsx conformance/regenerate.ts --out /tmp/p    # write elsewhere (CI: then check.py compares)
+ *     npx tsx conformance/regenerate.ts --out /tmp/p    # write elsewhere (then check.py compares; spec/conformance.spec.ts does both)
  *
  * Every checkpoint is made by `gpt1 init` and every dump by `gpt1 dump` (the command
  * line's own code, called in-process); the training and tokenizer vectors come from

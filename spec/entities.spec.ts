@@ -1,7 +1,7 @@
 /**
- * ftfy's `unescape_html` on named references (src/tokenizer/ftfy.ts), now through the
- * `entities` package instead of a table of our own, checked against an independent
- * oracle: Python's `html.entities.html5`, the WHATWG list ftfy looks names up in.
+ * ftfy's `unescape_html` on named references (src/tokenizer/ftfy.ts, which looks
+ * them up through the `entities` package), checked against an independent oracle:
+ * Python's `html.entities.html5`, the WHATWG list ftfy looks names up in.
  *
  * ftfy matches `&#?\w{0,8};`, so a named reference decodes exactly when its name has
  * at most 8 characters and `name;` is in the list; everything else stays as it is.
@@ -41,7 +41,7 @@ describe('unescapeHtml: named references as ftfy decodes them', () => {
     }));
   });
 
-  test('numeric references are unchanged by the switch (decimal, hex, Windows-1252 range)', () => {
+  test('numeric references decode as in ftfy (decimal, hex, the Windows-1252 range)', () => {
     assert.equal(unescapeHtml('&#60;&#x3e;&#x3E;'), '<>>');
     assert.equal(unescapeHtml('&#150;'), '\u2013');
     assert.equal(unescapeHtml('&#xZZ;'), '&#xZZ;');

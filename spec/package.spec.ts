@@ -80,7 +80,7 @@ function du(dir: string): number {
 }
 
 const CONSUMER_SCRIPT = `
-import { forward, loadCheckpoint, loadEncoder, encode, decode, GPT1 } from 'gpt1-ts';
+import { forward, loadCheckpoint, loadEncoder, encode, decode, GPT1, releaseBackends } from 'gpt1-ts';
 import { loadEncoder as loadEncoder2 } from 'gpt1-ts/tokenizer';
 import { detectFormat } from 'gpt1-ts/checkpoint';
 import { backend } from 'gpt1-ts/backend';
@@ -97,7 +97,7 @@ console.log(JSON.stringify({
   logits: Array.from(out.logits.data.subarray(0, 8)), backend: be.name,
   kinds: [typeof loadEncoder2, typeof pretrain, typeof generateIds], n_vocab: GPT1.n_vocab,
 }));
-be.gpu.destroy?.();
+await releaseBackends(); // as the README's example ends
 `;
 
 describe('the packed library in a plain Node project', () => {

@@ -3,7 +3,7 @@
  * the checkpoint formats, from one import.
  *
  * ```js
- * import { GPT, loadCheckpoint, loadEncoder, encode, decode, forward, generateIds } from 'gpt1-ts';
+ * import { loadCheckpoint, loadEncoder, encode, decode, forward, generateIds } from 'gpt1-ts';
  * const { config, params } = loadCheckpoint('model/');      // original or Hugging Face layout
  * const enc = loadEncoder();                                 // the released 40,000-merge vocabulary
  * const out = await forward(params, config, encode(enc, 'the president is'));
@@ -21,7 +21,7 @@ export * from './params.ts';
 export * from './tensor.ts';
 export * from './random.ts';
 export * from './lib/model.ts';
-export * from './generate.ts';
+export * from './lib/generate.ts';
 export * from './lib/backend.ts';
 export * from './tokenizer/index.ts';
 export * from './checkpoint/index.ts';

@@ -15,6 +15,7 @@ import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { VOCAB_FILE_NAMES } from '../src/tokenizer/text-encoder.ts';
 
 const WEB = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(WEB, '..');
@@ -26,7 +27,7 @@ const OUT = join(WEB, 'dist');
  * `src/io/safetensors.ts`, `src/checkpoint/*.ts`: headers, configs, layouts) share
  * their modules with the Node readers, which import `node:fs` and `node:path`; those
  * imports, and only those, resolve to a stub whose functions throw
- * (`src/shim/node.ts`). A Node built-in imported from anywhere else fails the build.
+ * (`web/src/shim/node.ts`). A Node built-in imported from anywhere else fails the build.
  */
 const FILE_FORMAT_MODULES = [join(ROOT, 'src/io'), join(ROOT, 'src/checkpoint')];
 const nodeStub: Plugin = {
@@ -58,7 +59,7 @@ export async function buildSite(out = OUT): Promise<string> {
   for (const f of ['index.html', 'style.css']) cpSync(join(WEB, f), join(out, f));
   cpSync(join(WEB, 'model'), join(out, 'model'), { recursive: true });
   mkdirSync(join(out, 'vocab'));
-  for (const f of ['encoder_bpe_40000.json', 'vocab_40000.bpe', 'LICENSE']) cpSync(join(ROOT, 'vocab', f), join(out, 'vocab', f));
+  for (const f of [...VOCAB_FILE_NAMES[0], 'LICENSE']) cpSync(join(ROOT, 'vocab', f), join(out, 'vocab', f));
   return out;
 }
 

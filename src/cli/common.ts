@@ -19,7 +19,7 @@ import { hasVocab } from '../checkpoint/common.ts';
 import { resolveDirAtomic } from '../io/atomic.ts';
 import { BACKENDS } from '../kernels/backend.ts';
 import { MAX_SEED, isSeed } from '../random.ts';
-import { DEFAULT_VOCAB_DIR, type GptTextEncoder, bpe, decode, loadEncoder, pretokenize } from '../tokenizer/encoder.ts';
+import { DEFAULT_VOCAB_DIR, type GptTextEncoder, bpePieces, decode, loadEncoder } from '../tokenizer/encoder.ts';
 
 // ---------------------------------------------------------------------------------
 // Flags shared by several commands
@@ -235,15 +235,9 @@ export function parseIds(cmd: string, raw: string, flag = '--ids'): number[] {
  * @throws a one-line error naming the first unknown pieces, or for text with no tokens.
  */
 export function encodeText(enc: GptTextEncoder, text: string, allowUnk = false): number[] {
-  const ids: number[] = [];
-  const unknown: string[] = [];
-  for (const token of pretokenize(text)) {
-    for (const piece of bpe(enc, token).split(' ')) {
-      const id = enc.encoder.get(piece);
-      if (id === undefined) unknown.push(piece);
-      ids.push(id ?? 0);
-    }
-  }
+  const pieces = bpePieces(enc, text);
+  const ids = pieces.map((piece) => enc.encoder.get(piece) ?? 0);
+  const unknown = pieces.filter((piece) => !enc.encoder.has(piece));
   if (unknown.length > 0 && !allowUnk) {
     const shown = unknown.slice(0, 5).map((s) => JSON.stringify(s)).join(', ');
     throw new Error(`the text has ${unknown.length} BPE piece(s) not in the vocabulary (${shown}${unknown.length > 5 ? ', …' : ''}); pass --allow-unk to map them to id 0 as the original does`);

@@ -13,18 +13,19 @@
  * The pipeline, one module per step (see `docs/tokenizer.md`):
  * `ftfy.ts` (`ftfy.fix_text`) → `standardize.ts` (`text_standardize`) →
  * `spacy.ts` (spaCy 2's English tokenizer) → lower-case → `bpe.ts`
- * (`TextEncoder.bpe`) → ids (`encoder.ts`). `learn.ts` learns new merges.
+ * (`TextEncoder.bpe`) → ids (`text-encoder.ts`; `encoder.ts` loads a vocabulary
+ * directory). `learn.ts` learns new merges.
  *
  * @module
  */
 
 export {
   type GptTextEncoder, type SpecialToken, type DecodeOptions, SPECIAL_TOKENS, DEFAULT_VOCAB_DIR, VOCAB_FILE_NAMES,
-  loadEncoder, textEncoderFromData, pretokenize, bpe, bpeUncached, bpeReference, encode, encodeBatch,
+  loadEncoder, textEncoderFromData, pretokenize, bpe, bpeUncached, bpePieces, encode, encodeBatch,
   idsToTokens, decode, cleanUpTokenization,
 } from './encoder.ts';
-export { type BpeRanks, getPairs, parseMerges, isWellOrdered, bpeRanked } from './bpe.ts';
-export { fixText, fixTextSegment, fixEncoding, unescapeHtml, fixLatinLigatures, fixCharacterWidth, uncurlQuotes, fixLineBreaks, fixSurrogates, removeControlChars, removeTerminalEscapes, textCost } from './ftfy.ts';
+export { type BpeRanks, getPairs, parseMerges, isWellOrdered, bpeRanked, bpeReference } from './bpe.ts';
+export { type FtfyScoring, fixText, fixTextSegment, fixEncoding, unescapeHtml, fixLatinLigatures, fixCharacterWidth, uncurlQuotes, fixLineBreaks, fixSurrogates, removeControlChars, removeTerminalEscapes, textCost } from './ftfy.ts';
 export { textStandardize, textStandardizeRaw } from './standardize.ts';
 export { spacyTokenize, tokenizeSpan, urlTokenMatch } from './spacy.ts';
 export { SPECIAL_CASES } from './spacy-exceptions.ts';

@@ -35,7 +35,7 @@
  * @module
  */
 
-import { bpeRanked, bpeReference, type BpeRanks, isWellOrdered, parseMerges } from './bpe.ts';
+import { bpeRanked, type BpeRanks, isWellOrdered, parseMerges } from './bpe.ts';
 import { fixText } from './ftfy.ts';
 import { pyStrip } from './python.ts';
 import { spacyTokenize } from './spacy.ts';
@@ -192,7 +192,20 @@ export function bpe(enc: GptTextEncoder, token: string): string {
   return out;
 }
 
-export { bpeReference };
+/**
+ * The BPE pieces of one text, in order: `self.bpe(token.text.lower()).split(' ')`
+ * for every token of {@link pretokenize}. {@link encode} looks each one up in the
+ * vocabulary; a caller that must show the pieces, or refuse unknown ones, starts here.
+ *
+ * @example bpePieces(enc, 'the president is') // ['the</w>', 'president</w>', 'is</w>']
+ */
+export function bpePieces(enc: GptTextEncoder, text: string): string[] {
+  const pieces: string[] = [];
+  for (const token of pretokenize(text)) {
+    for (const piece of bpe(enc, token).split(' ')) pieces.push(piece);
+  }
+  return pieces;
+}
 
 /**
  * `TextEncoder.encode([text])[0]`: the token ids of one text. Pieces missing from
@@ -201,11 +214,7 @@ export { bpeReference };
  * @example encode(enc, 'the president is') // [481, 4735, 544]
  */
 export function encode(enc: GptTextEncoder, text: string): number[] {
-  const ids: number[] = [];
-  for (const token of pretokenize(text)) {
-    for (const piece of bpe(enc, token).split(' ')) ids.push(enc.encoder.get(piece) ?? 0);
-  }
-  return ids;
+  return bpePieces(enc, text).map((piece) => enc.encoder.get(piece) ?? 0);
 }
 
 /** `TextEncoder.encode(texts)`: one id list per text. */

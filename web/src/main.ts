@@ -13,13 +13,16 @@
  *
  * @module
  */
-import type { GPTConfig } from '../../src/config.ts';
+import { GPT1, type GPTConfig } from '../../src/config.ts';
 import { type BackendName, backend, setBackendEnvironment } from '../../src/kernels/backend.ts';
 import { generate } from '../../src/generate.ts';
 import { type ForwardOutput, forward } from '../../src/model/gpt.ts';
+import { topK } from '../../src/model/moe.ts';
 import { lmLoss } from '../../src/model/objectives.ts';
+import { softmax } from '../../src/model/softmax.ts';
 import type { Params } from '../../src/params.ts';
-import { type GptTextEncoder, bpe, decode, pretokenize, textEncoderFromData } from '../../src/tokenizer/text-encoder.ts';
+import { tensor } from '../../src/tensor.ts';
+import { type GptTextEncoder, VOCAB_FILE_NAMES, bpePieces, decode, textEncoderFromData } from '../../src/tokenizer/text-encoder.ts';
 import { type FileLike, type LoadedModel, loadFiles } from './files.ts';
 import { type Candidate, chip, drawAttention, drawNextTokens, drawNorms, el, showPiece } from './views.ts';
 
@@ -33,8 +36,8 @@ const SRC = '../../src/';
 /** Files of the bundled model (`web/model/`, copied to `dist/model/` by the build). */
 const BUNDLED = ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'];
 /** The released GPT-1 vocabulary, used for checkpoints that come without one (`vocab/`, copied to `dist/vocab/`). */
-const RELEASE_VOCAB = ['encoder_bpe_40000.json', 'vocab_40000.bpe'];
-const RELEASE_N_VOCAB = 40478;
+const RELEASE_VOCAB = VOCAB_FILE_NAMES[0];
+const RELEASE_N_VOCAB = GPT1.n_vocab;
 
 interface Model {
   readonly config: GPTConfig;
@@ -148,18 +151,8 @@ async function droppedFiles(items: DataTransferItemList): Promise<File[]> {
 
 /** `TextEncoder.encode` of the text, keeping each piece (unknown pieces get id 0, as the original). */
 function tokenize(enc: GptTextEncoder, text: string): { ids: number[]; pieces: string[]; unknown: boolean[] } {
-  const ids: number[] = [];
-  const pieces: string[] = [];
-  const unknown: boolean[] = [];
-  for (const token of pretokenize(text)) {
-    for (const piece of bpe(enc, token).split(' ')) {
-      const id = enc.encoder.get(piece);
-      ids.push(id ?? 0);
-      pieces.push(piece);
-      unknown.push(id === undefined);
-    }
-  }
-  return { ids, pieces, unknown };
+  const pieces = bpePieces(enc, text);
+  return { ids: pieces.map((p) => enc.encoder.get(p) ?? 0), pieces, unknown: pieces.map((p) => !enc.encoder.has(p)) };
 }
 
 function fillSelect(select: HTMLSelectElement, labels: readonly string[], selected: number): void {
@@ -210,14 +203,14 @@ function drawAttentionView(): void {
   drawAttention($<HTMLCanvasElement>('#attention'), probs, run.pieces.map((p) => showPiece(p).text));
 }
 
-/** The k most probable next tokens after position t: softmax over the whole logits row (as `gpt1 dump`'s logits). */
-export function topK(logits: Float32Array, k: number): { id: number; p: number }[] {
-  let max = -Infinity;
-  for (const x of logits) if (x > max) max = x;
-  let total = 0;
-  for (const x of logits) total += Math.exp(x - max);
-  const order = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a] || a - b).slice(0, k);
-  return order.map((id) => ({ id, p: Math.exp(logits[id] - max) / total }));
+/**
+ * The k most probable next tokens after one position: the softmax of the whole
+ * logits row (`model/softmax.ts`, as for `gpt1 dump`'s logits), then its k largest
+ * (`topK`, the same selection the mixture-of-experts router makes).
+ */
+function mostProbable(logits: Float32Array, k: number): { id: number; p: number }[] {
+  const p = softmax(tensor([logits.length], logits)).data;
+  return topK(p, k).map((id) => ({ id, p: p[id] }));
 }
 
 function drawNextView(): void {
@@ -226,7 +219,7 @@ function drawNextView(): void {
   const t = Number($<HTMLSelectElement>('#position').value);
   const k = Number($<HTMLSelectElement>('#topk').value);
   const V = run.fwd.logits.shape[1];
-  const top: Candidate[] = topK(run.fwd.logits.data.subarray(t * V, (t + 1) * V), k).map((c) => ({ ...c, piece: enc.decoder[c.id] ?? String(c.id) }));
+  const top: Candidate[] = mostProbable(run.fwd.logits.data.subarray(t * V, (t + 1) * V), k).map((c) => ({ ...c, piece: enc.decoder[c.id] ?? String(c.id) }));
   drawNextTokens(byTestId('next-token'), top);
   byTestId('tokens').querySelectorAll('.chip').forEach((c, i) => c.classList.toggle('sel', i === t));
 }
