@@ -14,7 +14,7 @@
  * Sections:
  * - matmul: the GPT-1 products at T = 64 and 512 tokens (c_attn, attn c_proj, c_fc,
  *   mlp c_proj, tied head), on every CPU gpu.js backend (webasm, cpu), the project's
- *   original kernels (`src/kernels/reference.ts`, T = 64 only: slow) and TF.js; with
+ *   original kernels (`spec/reference-kernels.ts`, T = 64 only: slow) and TF.js; with
  *   `--backend` naming a GPU backend, also on it, against webasm in a table of its own;
  * - forward: GPT-1 (117 M, random weights) on 64 and 512 tokens: ours is
  *   `forward` of `src/model/gpt.ts`; the peer is the straightforward TF.js GPT-1 of
@@ -44,7 +44,7 @@ import { GPT1, type GPTConfig, PRESETS, nTokenRows } from '../src/config.ts';
 import '../src/kernels/node.ts'; // Node's backend hooks: process.env, Dawn, headless-gl, worker threads
 import { type Backend, GPU_BACKENDS, backend, backendFor, describeBackend, releaseBackends, unavailableReason } from '../src/kernels/backend.ts';
 import { matmul, matmulNT } from '../src/kernels/matmul.ts';
-import { referenceMatmul, referenceMatmulNT } from '../src/kernels/reference.ts';
+import { referenceMatmul, referenceMatmulNT } from '../spec/reference-kernels.ts';
 import { forward, lmLossAndGrads } from '../src/model/gpt.ts';
 import { type Params, initParams } from '../src/params.ts';
 import { rng } from '../src/random.ts';
@@ -340,7 +340,7 @@ async function benchMatmul(o: Options, report: Report, backends: Map<string, Bac
   const Ts = [64, 512];
   const reps = o.quick ? 3 : 5;
   report.lines.push('## Matrix products', '');
-  report.lines.push('GFLOP/s = 2·T·K·N / median time. *ours* = `src/kernels/matmul.ts` (fast kernels, tiled); *original* = the project\'s first kernels (`src/kernels/reference.ts`, before this work; T = 64 only, 1 run); ratio = ours (webasm) / TF.js, > 1 means slower.', '');
+  report.lines.push('GFLOP/s = 2·T·K·N / median time. *ours* = `src/kernels/matmul.ts` (fast kernels, tiled); *original* = the project\'s first kernels (`spec/reference-kernels.ts`, before this work; T = 64 only, 1 run); ratio = ours (webasm) / TF.js, > 1 means slower.', '');
   report.lines.push('| product | T | ours webasm | GFLOP/s | ours cpu | GFLOP/s | original (webasm) | GFLOP/s | TF.js wasm | GFLOP/s | ratio |');
   report.lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
   const rates512: number[] = [];

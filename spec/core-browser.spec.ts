@@ -43,7 +43,6 @@ export const CORE_MODULES = [
   'kernels/sources.ts',
   'kernels/shapes.ts',
   'kernels/webasm-tuning.ts',
-  'kernels/reference.ts',
   'tokenizer/text-encoder.ts',
   'tokenizer/bpe.ts',
   'train/optimizer.ts',

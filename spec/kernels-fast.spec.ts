@@ -1,6 +1,6 @@
 /**
  * The fast kernel layer (`src/kernels/gemm.ts`, `sources.ts`) against the simple
- * reference kernels (`src/kernels/reference.ts`, the project's first kernels) and a
+ * reference kernels (`spec/reference-kernels.ts`, the project's first kernels) and a
  * float64 oracle (`spec/reference.ts`), on the CPU backends that start here
  * (webasm, cpu). The GPU backends' code path — the GPU kernel (`kernelCols4`) with
  * texture-sized tiles — and the simple strided kernel are exercised here too, by
@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { type Backend, type BackendName, backendFor, unavailableReason, withKernelOptions } from '../src/kernels/backend.ts';
 import { GL_LIMITS, type Product, cutsK } from '../src/kernels/gemm.ts';
 import { bmm, bmmNT, bmmTN, matmul, matmulNT, matmulTN } from '../src/kernels/matmul.ts';
-import { referenceBmm, referenceBmmNT, referenceBmmTN, referenceMatmul, referenceMatmulNT, referenceMatmulTN } from '../src/kernels/reference.ts';
+import { referenceBmm, referenceBmmNT, referenceBmmTN, referenceMatmul, referenceMatmulNT, referenceMatmulTN } from './reference-kernels.ts';
 import { type Tensor, equal, tensor } from '../src/tensor.ts';
 import { DISTS, type Dist, assertPure, destroyAfterTests, dimArb, productBoundViolation, randomData, randomTensor, seedArb } from './helpers.ts';
 import { type ProductKind, refProduct } from './reference.ts';

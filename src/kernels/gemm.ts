@@ -518,8 +518,8 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
 /**
  * Whether {@link gemm} cuts the K axis of this product into K tiles. Uncut, every
  * cell is one kernel's sum of its K terms in increasing k, bit-identical to the
- * reference kernels; cut, the partial sums of the tiles are added in tile order,
- * which rounds differently.
+ * reference kernels (`spec/reference-kernels.ts`); cut, the partial sums of the
+ * tiles are added in tile order, which rounds differently.
  */
 export function cutsK(be: Backend, p: Product): boolean {
   if (p.K === 0 || p.batch * p.M * p.N === 0) return false;

@@ -26,9 +26,9 @@
  * - the *fast* kernels ({@link kernelRows4}, {@link kernelRow}) on webasm and cpu:
  *   4 rows per thread and integer running indices, same sums in the same order.
  *
- * The first, per-product kernels of this project are kept in `reference.ts`
- * as the readable definition and as the tests' oracle; `bench/NOTES.md` records what
- * each change measured.
+ * The first, per-product kernels of this project are kept, as test code, in
+ * `spec/reference-kernels.ts`: the readable definition and the tests' oracle;
+ * `bench/NOTES.md` records what each change measured.
  *
  * Kernels are compiled once per (backend, kernel, tile shape) and reused.
  *

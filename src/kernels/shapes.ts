@@ -1,6 +1,6 @@
 /**
  * Shape checks shared by every product of the kernel layer (the fast ones in
- * `matmul.ts` and the original ones in `reference.ts`): ranks, agreeing inner and
+ * `matmul.ts` and the original ones in `spec/reference-kernels.ts`): ranks, agreeing inner and
  * batch dimensions, and the (B, M, K, N) a product computes.
  *
  * @module

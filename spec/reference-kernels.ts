@@ -1,11 +1,13 @@
 /**
- * The reference products: the first, straightforward kernels of this project, one
- * per product, kept verbatim as the readable definition of what every product
+ * The reference kernels: the first, straightforward gpu.js kernels of this project,
+ * one per product, kept verbatim as the readable definition of what every product
  * computes and as the oracle of `spec/kernels-fast.spec.ts` (the fast kernels of
- * `gemm.ts` must give the same bits).
+ * `src/kernels/gemm.ts` must give the same bits); `bench/bench.ts` times them as its
+ * *original* column. They are test code: the float64 oracle of the whole model is
+ * `spec/reference.ts`, and these are its float32, gpu.js counterpart for the products.
  *
- * The model does not call these (it calls `matmul.ts`); they have no tiling,
- * so on a GL backend a product larger than a texture fails here.
+ * The model does not call these (it calls `src/kernels/matmul.ts`); they have no
+ * tiling, so on a GL backend a product larger than a texture fails here.
  *
  * Every linear map of GPT-1 is one of three products, batched or not:
  *
@@ -34,9 +36,9 @@
  * @module
  */
 import type { IKernelRunShortcut } from 'gpu.js';
-import { type Backend, backend } from './backend.ts';
-import { type Tensor, showShape, tensor } from '../tensor.ts';
-import { productDims } from './shapes.ts';
+import { type Backend, backend } from '../src/kernels/backend.ts';
+import { type Tensor, showShape, tensor } from '../src/tensor.ts';
+import { productDims } from '../src/kernels/shapes.ts';
 
 // ---------------------------------------------------------------------------------
 // Kernel sources. `this` is gpu.js's kernel context; the functions are never called
