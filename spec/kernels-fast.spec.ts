@@ -10,13 +10,21 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { type Backend, type BackendName, backendFor, unavailableReason, withKernelOptions } from '../src/kernels/backend.ts';
-import { GL_LIMITS, type Product, cutsK } from '../src/kernels/gemm.ts';
+import { type Backend, type BackendName, backendFor, unavailableReason } from '../src/kernels/backend.ts';
+import { GL_LIMITS, type KernelOverrides, type Product, cutsK } from '../src/kernels/gemm.ts';
 import { bmm, bmmNT, bmmTN, matmul, matmulNT, matmulTN } from '../src/kernels/matmul.ts';
 import { referenceBmm, referenceBmmNT, referenceBmmTN, referenceMatmul, referenceMatmulNT, referenceMatmulTN } from './reference-kernels.ts';
 import { type Tensor, equal, tensor } from '../src/tensor.ts';
 import { DISTS, type Dist, assertPure, destroyAfterTests, dimArb, productBoundViolation, randomData, randomTensor, seedArb } from './helpers.ts';
 import { type ProductKind, refProduct } from './reference.ts';
+
+/** A backend, possibly with forced tiles or kernel (see `KernelOverrides` in gemm.ts). */
+type ForcedBackend = Backend & KernelOverrides;
+
+/** The same backend (same `GPU` instance) with forced tiles or kernel: a copy, which compiles its own kernels. */
+function withKernelOptions(be: Backend, options: KernelOverrides): ForcedBackend {
+  return { ...be, ...options };
+}
 
 const started = new Map<BackendName, Backend>();
 const skipped = new Map<BackendName, string>();
@@ -76,7 +84,7 @@ function asProduct(B: number, M: number, K: number, N: number): Product {
  *   an integer below 2²⁴, so any order gives the exact sum);
  * - leave its operands untouched.
  */
-async function checkCase(c: Case, be: Backend, refBe: Backend, B: number, M: number, K: number, N: number, seed: number, dist: Dist): Promise<Tensor> {
+async function checkCase(c: Case, be: ForcedBackend, refBe: Backend, B: number, M: number, K: number, N: number, seed: number, dist: Dist): Promise<Tensor> {
   const [as, bs] = c.shapes(B, M, K, N);
   const a = randomTensor(as, seed, dist);
   const b = randomTensor(bs, seed + 1, dist);
@@ -113,7 +121,7 @@ for (const name of ['webasm', 'cpu'] as const) {
       test(`fast kernels on ${name}`, (t) => t.skip(`backend ${name} cannot start: ${skipped.get(name)}`));
       return;
     }
-    const variants: [string, Backend][] = [
+    const variants: [string, ForcedBackend][] = [
       ['the default (fast) kernels', be],
       ['tiny tiles (the GL tiling, forced: ≤ 8 per dimension, ≤ 64 numbers per operand)', withKernelOptions(be, { tiling: { maxDim: 8, maxElements: 64 } })],
       ['the simple strided kernel (forced) with small tiles', withKernelOptions(be, { kernels: 'simple', tiling: { maxDim: 16, maxElements: 256 } })],

@@ -117,16 +117,6 @@ export interface Backend {
   /** The device of a GPU backend (absent for webasm and cpu). */
   readonly adapter?: AdapterInfo;
   /**
-   * Tile limits of the products (see `gemm.ts`); default: by backend. Tests set a
-   * tiny one to run the GL tiling code on webasm and cpu.
-   */
-  readonly tiling?: { readonly maxDim: number; readonly maxElements: number };
-  /**
-   * `'simple'` runs the simple kernel, `'cols4'` the GPU kernel, on every backend
-   * (tests); default `'auto'`: the one shaped for the backend (see `gemm.ts`).
-   */
-  readonly kernels?: 'auto' | 'simple' | 'cols4';
-  /**
    * webasm: the patched gpu.js's code-generation improvements that the fast kernels
    * ask for (`optimizeWasm`, docs/gpujs-patch.md), from `GPT1_WASM_OPTIMIZE`: all of
    * them when it is unset or `1`, none for `0`, the named ones for a comma-separated
@@ -313,14 +303,6 @@ export async function chooseBackend(forced?: string): Promise<Backend> {
 export function backend(): Promise<Backend> {
   chosen ??= chooseBackend(environment.vars().GPT1_BACKEND);
   return chosen;
-}
-
-/**
- * The same backend (same `GPU` instance) with other kernel options. Kernels are
- * compiled per backend object, so the copy compiles its own.
- */
-export function withKernelOptions(be: Backend, options: { tiling?: Backend['tiling']; kernels?: Backend['kernels'] }): Backend {
-  return { ...be, ...options };
 }
 
 /**

@@ -14,8 +14,8 @@
  * | cpu | {@link kernelRows4Cpu} | 4 rows per thread in plain JavaScript |
  * | webgpu, headlessgl, webgl2, webgl | {@link kernelCols4} | 4 columns per thread, one `vec4` store; checked on SwiftShader (Node and Chromium), no hardware GPU here |
  *
- * `Backend.kernels = 'simple'` forces the simple kernel on any backend, and
- * `'cols4'` the GPU kernel (tests).
+ * {@link KernelOverrides.kernels} `= 'simple'` forces the simple kernel on any
+ * backend, and `'cols4'` the GPU kernel (tests).
  *
  * ## Tiling
  * A tile is at most `maxDim` rows, columns and inner terms, and every operand and
@@ -27,8 +27,8 @@
  *   indices in float32, which is exact only below 2²⁴ = 16,777,216 (the 40478 × 768
  *   W_e has 31 M elements, so the tied head needs 2 tiles); `maxDim` bounds how far a
  *   discarded padding row or column may read past its operand (see below).
- * `Backend.tiling` overrides them; the tests force tiny tiles on webasm and cpu to
- * exercise the GL code path without a GL device.
+ * {@link KernelOverrides.tiling} overrides them; the tests force tiny tiles on
+ * webasm and cpu to exercise the GL code path without a GL device.
  *
  * A tile's operand is passed as a zero-copy `subarray` of the caller's buffer when
  * the elements it spans fit `maxElements`; otherwise (a column tile of a row-major
@@ -87,8 +87,28 @@ export interface TileLimits {
 export const WASM_LIMITS: TileLimits = Object.freeze({ maxDim: 65536, maxElements: 2 ** 24 });
 export const GL_LIMITS: TileLimits = Object.freeze({ maxDim: 4096, maxElements: 4096 * 4096 });
 
+/**
+ * What the tests force on a backend, to run the GPU backends' code path on webasm
+ * and cpu (there is no GPU here). They are not part of {@link Backend}, whose
+ * fields describe the device: a test passes the products a copy of a backend with
+ * these added (`{ ...be, tiling }`), which the products hand to {@link gemm}
+ * unchanged. Kernels are compiled per backend object, so the copy compiles its own.
+ */
+export interface KernelOverrides {
+  /** Tile limits; default: by backend ({@link WASM_LIMITS}, {@link GL_LIMITS}). */
+  readonly tiling?: TileLimits;
+  /**
+   * `'simple'` runs the simple kernel, `'cols4'` the GPU kernel, on every backend;
+   * default `'auto'`: the one shaped for the backend (see {@link kernelKind}).
+   */
+  readonly kernels?: 'auto' | 'simple' | 'cols4';
+}
+
+/** A backend as the products reach `gemm`: possibly with the tests' {@link KernelOverrides}. */
+type GemmBackend = Backend & KernelOverrides;
+
 /** The tile limits in force for a backend. */
-export function tileLimits(be: Backend): TileLimits {
+export function tileLimits(be: GemmBackend): TileLimits {
   if (be.tiling !== undefined) return be.tiling;
   return be.name === 'webasm' || be.name === 'cpu' ? WASM_LIMITS : GL_LIMITS;
 }
@@ -111,7 +131,7 @@ const KERNELS = {
 type KernelKind = keyof typeof KERNELS;
 
 /** The kernel a backend runs for a product with M rows. */
-export function kernelKind(be: Backend, M: number): KernelKind {
+export function kernelKind(be: GemmBackend, M: number): KernelKind {
   if (be.kernels === 'simple') return 'simple';
   if (be.kernels === 'cols4') return 'cols4';
   if (be.name === 'webasm') return M >= 4 ? 'rows4' : 'row';
@@ -521,7 +541,7 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
  * reference kernels (`spec/reference-kernels.ts`); cut, the partial sums of the
  * tiles are added in tile order, which rounds differently.
  */
-export function cutsK(be: Backend, p: Product): boolean {
+export function cutsK(be: GemmBackend, p: Product): boolean {
   if (p.K === 0 || p.batch * p.M * p.N === 0) return false;
   // (tileSizes cuts K alike for C and for Cᵀ, so `orient` does not change this)
   return tileSizes(p, tileLimits(be)).tk < p.K;
@@ -555,7 +575,7 @@ function compact(o: Operand, nz: number, ni: number, nj: number, iFastest: boole
  * in float32), so the result is bit-identical either way.
  * @returns the product to run, and whether it computes Cᵀ
  */
-function orient(be: Backend, p: Product): { readonly p: Product; readonly transposed: boolean } {
+function orient(be: GemmBackend, p: Product): { readonly p: Product; readonly transposed: boolean } {
   const vectorized = be.name === 'webasm' && be.kernels !== 'simple';
   if (!vectorized || p.b.sj === 1 || p.M < 4 || p.N < 4) return { p, transposed: false };
   const t = (a: Operand): Product => ({ batch: p.batch, M: p.N, K: p.K, N: p.M, a: swapped(p.b), b: swapped(a) });
@@ -568,7 +588,7 @@ function orient(be: Backend, p: Product): { readonly p: Product; readonly transp
  * C = A·B (+ bias) for a strided product, tiled for the backend.
  * @returns C, [batch, M, N] row-major
  */
-export async function gemm(be: Backend, p: Product): Promise<Float32Array> {
+export async function gemm(be: GemmBackend, p: Product): Promise<Float32Array> {
   const { batch, M, K, N } = p;
   if (batch * M * N > 0 && K > 0) {
     const o = orient(be, p);

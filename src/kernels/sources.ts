@@ -47,8 +47,8 @@ export interface KernelThis {
 /**
  * **The simple kernel** — one output cell per thread, the formula above written
  * out. Readable and portable: every other kernel here sums the same terms in the
- * same order; `Backend.kernels = 'simple'` forces it on any backend
- * (`spec/kernels-fast.spec.ts` checks it beside the others).
+ * same order; the tests force it on any backend (`kernels: 'simple'`, the
+ * `KernelOverrides` of `gemm.ts`; `spec/kernels-fast.spec.ts` checks it beside the others).
  *
  * On webasm it is slow (≈ 1 GFLOP/s per core, see `bench/NOTES.md`): every index is
  * float arithmetic (gpu.js types every local, including the loop counter, as f32)
