@@ -217,11 +217,6 @@ export function labelList(examples: readonly TextExample[], file = 'the data'): 
   });
 }
 
-/** The number of classifier outputs of a task: the number of labels, or 1 (one score per choice; or a regression). */
-export function outputCount(kind: TaskKind, labels: readonly Label[], regression = false): number {
-  return kind === 'multiple-choice' || regression ? 1 : labels.length;
-}
-
 /** Tokenized fields of a text example. */
 export function tokenizeExample(ex: TextExample, tokenize: (text: string) => readonly number[]): TokenExample {
   switch (ex.kind) {
