@@ -16,11 +16,10 @@
 import { readdirSync, statSync } from 'node:fs';
 import { readRegularText } from '../io/files.ts';
 import { join } from 'node:path';
-import type { Command } from './main.ts';
 import { type ParsedFlags, UsageError } from './args.ts';
 import { encoderJson, learnBpe, mergesText } from '../tokenizer/learn.ts';
 import { loadEncoder, originalVocabNames } from '../tokenizer/encoder.ts';
-import { QUIET_FLAG, commas, guardOut, megabytes, num, progress, str } from './common.ts';
+import { type Command, QUIET_FLAG, commas, guardOut, megabytes, num, progress, str } from './common.ts';
 import { writeTreeAtomic } from '../io/atomic.ts';
 
 /** The files of `--data`: the file itself, or every non-hidden file under the directory, sorted by path. */

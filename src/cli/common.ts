@@ -1,7 +1,13 @@
 /**
- * What the `gpt1` commands share: the `--backend` flag, progress lines on stderr,
- * loading a checkpoint with its vocabulary, token-id and text input, incremental
- * decoding for streaming, and crash-safe writing of an output directory tree.
+ * What the `gpt1` commands share: the {@link Command} shape every command module
+ * exports, the shared flags and their checks (`--backend`, `--seed`, the optimizer
+ * flags of the training runs), progress lines on stderr, loading a checkpoint with
+ * its vocabulary, token-id and text input, incremental decoding for streaming,
+ * metrics lines, and crash-safe writing of an output directory tree.
+ *
+ * A command module imports from here, `args.ts` and `architecture.ts`, never from
+ * `main.ts` (which loads the commands) nor from another command, so that the CLI's
+ * imports form no cycle (`spec/cli-polish.spec.ts` checks it).
  *
  * Everything a command prints for the user to read while it works goes to stderr;
  * stdout carries only the command's result (text, JSON, check lines), so that
@@ -12,7 +18,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathOverlap } from '../io/files.ts';
-import { type FlagSpec, type ParsedFlags, UsageError } from './args.ts';
+import { type CommandSpec, type FlagSpec, type ParsedFlags, UsageError } from './args.ts';
 import { type GPTConfig } from '../config.ts';
 import { type Checkpoint, type CheckpointFormat, detectFormat, loadCheckpoint } from '../checkpoint/index.ts';
 import { hasVocab } from '../checkpoint/common.ts';
@@ -20,6 +26,14 @@ import { resolveDirAtomic } from '../io/atomic.ts';
 import { BACKENDS } from '../kernels/backend.ts';
 import { MAX_SEED, isSeed } from '../random.ts';
 import { DEFAULT_VOCAB_DIR, type GptTextEncoder, bpePieces, decode, loadEncoder } from '../tokenizer/encoder.ts';
+import type { Metrics } from '../train/evaluate.ts';
+import type { ScheduleName } from '../train/schedules.ts';
+
+/** One `gpt1` command: its flags and what it does with them. Resolves to the exit status. */
+export interface Command {
+  readonly spec: CommandSpec;
+  run(flags: ParsedFlags): Promise<number>;
+}
 
 // ---------------------------------------------------------------------------------
 // Flags shared by several commands
@@ -58,6 +72,69 @@ export function applyBackendFlag(flags: ParsedFlags): void {
 export const str = (flags: ParsedFlags, name: string): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
 /** A number flag's value (undefined when absent). */
 export const num = (flags: ParsedFlags, name: string): number | undefined => (typeof flags[name] === 'number' ? (flags[name] as number) : undefined);
+
+/** A number flag that must be a positive integer (a UsageError, exit 2, otherwise), or undefined when not given. */
+export function positiveInt(flags: ParsedFlags, name: string, cmd: string): number | undefined {
+  const v = num(flags, name);
+  if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new UsageError(`gpt1 ${cmd}: --${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
+/** A number flag that must be ≥ 0 (a UsageError, exit 2, otherwise), or undefined when not given. */
+export function nonNegative(flags: ParsedFlags, name: string, cmd: string): number | undefined {
+  const v = num(flags, name);
+  if (v !== undefined && !(v >= 0)) throw new UsageError(`gpt1 ${cmd}: --${name} must be ≥ 0, got ${v}`);
+  return v;
+}
+
+// ---------------------------------------------------------------------------------
+// Training runs (`pretrain`, `finetune`)
+// ---------------------------------------------------------------------------------
+
+/** Where a run keeps its files. */
+export const runPaths = (out: string): { checkpoint: string; metrics: string; vocab: string } => ({
+  checkpoint: join(out, 'checkpoint'),
+  metrics: join(out, 'metrics.jsonl'),
+  vocab: join(out, 'vocab'),
+});
+
+/** The optimizer flags shared by `pretrain` and `finetune`, parsed (undefined = not given). */
+export function optimizerFlags(flags: ParsedFlags, cmd: string): {
+  lr?: number; schedule?: ScheduleName; warmup?: number; l2?: number; maxGradNorm?: number; seed?: number;
+} {
+  const warmup = num(flags, 'warmup');
+  if (warmup !== undefined && !(warmup > 0 && warmup <= 1)) throw new UsageError(`gpt1 ${cmd}: --warmup is a fraction of the updates in (0, 1], got ${warmup}`);
+  return {
+    lr: nonNegative(flags, 'lr', cmd),
+    schedule: str(flags, 'schedule') as ScheduleName | undefined,
+    warmup,
+    l2: nonNegative(flags, 'l2', cmd),
+    maxGradNorm: nonNegative(flags, 'max-grad-norm', cmd),
+    seed: seedFlag(flags, cmd),
+  };
+}
+
+/** Keeps only the defined fields (so that `{...defaults, ...given}` keeps defaults). */
+export function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * One line: `accuracy 0.8750 (n 40) | F1 0.8571 | MCC 0.7500 | clf loss 0.3512 | LM loss 2.1034`,
+ * or for a regression `Pearson 0.8123 | Spearman 0.8010 (n 40) | MSE 0.5210 | LM loss 2.1034`.
+ */
+export function formatMetrics(m: Metrics): string {
+  if (m.pearson !== undefined) {
+    const lm = Number.isFinite(m.lmLoss) ? ` | LM loss ${m.lmLoss.toFixed(4)}` : '';
+    return `Pearson ${m.pearson.toFixed(4)} | Spearman ${(m.spearman ?? NaN).toFixed(4)} (n ${m.n}) | MSE ${(m.mse ?? NaN).toFixed(4)}${lm}`;
+  }
+  const parts = [`accuracy ${m.accuracy.toFixed(4)} (n ${m.n})`];
+  if (m.f1 !== undefined) parts.push(`F1 ${m.f1.toFixed(4)}`);
+  if (m.mcc !== undefined) parts.push(`MCC ${m.mcc.toFixed(4)}`);
+  parts.push(`clf loss ${m.clfLoss.toFixed(4)}`);
+  if (Number.isFinite(m.lmLoss)) parts.push(`LM loss ${m.lmLoss.toFixed(4)}`);
+  return parts.join(' | ');
+}
 
 // ---------------------------------------------------------------------------------
 // Progress on stderr

@@ -13,11 +13,10 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Command } from './main.ts';
 import type { ParsedFlags } from './args.ts';
 import { type CheckpointFormat, convertCheckpoint, loadCheckpoint } from '../checkpoint/index.ts';
 import { type Params, countParams, paramShapes } from '../params.ts';
-import { CHECKPOINT_FLAG, N_HEAD_FLAG, QUIET_FLAG, commas, guardOut, locateCheckpoint, nHeadFlag, progress, str } from './common.ts';
+import { type Command, CHECKPOINT_FLAG, N_HEAD_FLAG, QUIET_FLAG, commas, guardOut, locateCheckpoint, nHeadFlag, progress, str } from './common.ts';
 
 /**
  * The first parameter whose bits differ between `a` and `b` (same config), or

@@ -23,7 +23,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from './main.ts';
 import { type ParsedFlags, UsageError } from './args.ts';
 import { type GPTConfig, nTokenRows } from '../config.ts';
 import { backend } from '../kernels/backend.ts';
@@ -38,7 +37,7 @@ import { assertFinite } from '../io/safetensors.ts';
 import { type FileContent, writeTreeAtomic } from '../io/atomic.ts';
 import { heatmap } from '../report/svg.ts';
 import {
-  MODEL_FLAGS, type VocabLookup, applyBackendFlag, encodeText, findVocab, guardOut, loadModel, num, parseIds, progress, requireVocab, str, tokenLabels,
+  type Command, MODEL_FLAGS, type VocabLookup, applyBackendFlag, encodeText, findVocab, guardOut, loadModel, num, parseIds, progress, requireVocab, str, tokenLabels,
 } from './common.ts';
 
 /** The marker file of a dump directory (an existing dump may be replaced without --force). */

@@ -21,35 +21,17 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from './main.ts';
 import { UsageError } from './args.ts';
-import { BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, findVocab, num, requireVocab, str } from './common.ts';
+import { type Command, BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, findVocab, formatMetrics, num, requireVocab, str } from './common.ts';
 import { loadCheckpoint } from '../checkpoint/index.ts';
 import { resolveDirAtomic } from '../io/atomic.ts';
 import { encode } from '../tokenizer/index.ts';
 import { snakeCaseKeys } from '../report/json.ts';
 import { readCorpus } from '../train/corpus.ts';
-import { type Metrics, evaluate, evaluateLm } from '../train/evaluate.ts';
+import { evaluate, evaluateLm } from '../train/evaluate.ts';
 import { TASK_FILE, hasClassifier, loadClassifier } from '../train/state.ts';
 import { prepareExamples, readTaskFile } from '../train/task-files.ts';
 import { TASK_KINDS, type TaskKind, specialTokens } from '../train/transforms.ts';
-
-/**
- * One line: `accuracy 0.8750 (n 40) | F1 0.8571 | MCC 0.7500 | clf loss 0.3512 | LM loss 2.1034`,
- * or for a regression `Pearson 0.8123 | Spearman 0.8010 (n 40) | MSE 0.5210 | LM loss 2.1034`.
- */
-export function formatMetrics(m: Metrics): string {
-  if (m.pearson !== undefined) {
-    const lm = Number.isFinite(m.lmLoss) ? ` | LM loss ${m.lmLoss.toFixed(4)}` : '';
-    return `Pearson ${m.pearson.toFixed(4)} | Spearman ${(m.spearman ?? NaN).toFixed(4)} (n ${m.n}) | MSE ${(m.mse ?? NaN).toFixed(4)}${lm}`;
-  }
-  const parts = [`accuracy ${m.accuracy.toFixed(4)} (n ${m.n})`];
-  if (m.f1 !== undefined) parts.push(`F1 ${m.f1.toFixed(4)}`);
-  if (m.mcc !== undefined) parts.push(`MCC ${m.mcc.toFixed(4)}`);
-  parts.push(`clf loss ${m.clfLoss.toFixed(4)}`);
-  if (Number.isFinite(m.lmLoss)) parts.push(`LM loss ${m.lmLoss.toFixed(4)}`);
-  return parts.join(' | ');
-}
 
 /** A run directory (`OUT` of pretrain/finetune) stands for its `checkpoint/`. */
 export function checkpointDir(dir: string): string {

@@ -15,10 +15,8 @@
  *
  * @module
  */
-import type { Command } from './main.ts';
 import { UsageError } from './args.ts';
-import { BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, findVocab, guardOut, num, requireVocab, str } from './common.ts';
-import { defined, optimizerFlags, runPaths } from './pretrain.ts';
+import { type Command, BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, defined, findVocab, formatMetrics, guardOut, num, optimizerFlags, requireVocab, runPaths, str } from './common.ts';
 import type { GPTConfig } from '../config.ts';
 import { loadCheckpoint } from '../checkpoint/index.ts';
 import type { Params } from '../params.ts';
@@ -31,7 +29,6 @@ import { SCHEDULE_NAMES, type ScheduleName } from '../train/schedules.ts';
 import { hasTrainingState, loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainingSnapshot } from '../train/state.ts';
 import { type Label, labelList, prepareExamples, readTaskFile } from '../train/task-files.ts';
 import { TASK_KINDS, type TaskKind, specialTokens } from '../train/transforms.ts';
-import { formatMetrics } from './evaluate.ts';
 
 export const command: Command = {
   spec: {

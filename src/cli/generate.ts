@@ -12,13 +12,12 @@
  *
  * @module
  */
-import type { Command } from './main.ts';
 import { type ParsedFlags, UsageError } from './args.ts';
 import { type GenerateOptions, endsWithStop, generateTokens } from '../generate.ts';
 import { validateIds } from '../model/embedding.ts';
 import type { GptTextEncoder } from '../tokenizer/encoder.ts';
 import { decode } from '../tokenizer/encoder.ts';
-import { MODEL_FLAGS, type VocabLookup, applyBackendFlag, encodeText, findVocab, loadModel, num, parseIds, progress, requireVocab, seconds, seedFlag, str, streamDecoder } from './common.ts';
+import { type Command, MODEL_FLAGS, type VocabLookup, applyBackendFlag, encodeText, findVocab, loadModel, num, parseIds, progress, requireVocab, seconds, seedFlag, str, streamDecoder } from './common.ts';
 
 /** Why a sequence ended (as in OpenAI's and Hugging Face's APIs): its length limit, a stop sequence or string, or a full context. */
 export type FinishReason = 'length' | 'stop' | 'context';

@@ -10,7 +10,6 @@
  *
  * @module
  */
-import type { Command } from './main.ts';
 import type { ParsedFlags } from './args.ts';
 import { type GPTConfig, GPT1, architectureOverrides, nTokenRows } from '../config.ts';
 import { type Probe, backend, describeBackend, surveyBackends } from '../kernels/backend.ts';
@@ -18,7 +17,7 @@ import { countParams, paramShapes } from '../params.ts';
 import { type CheckpointHeaders, inspectCheckpointFiles } from '../checkpoint/index.ts';
 import { N_SHARDS } from '../checkpoint/original.ts';
 import { HF_CONFIG, HF_WEIGHTS } from '../checkpoint/hf.ts';
-import { CHECKPOINT_FLAG, N_HEAD_FLAG, VOCAB_FLAG, type VocabLookup, commas, describeVocab, dirBytes, findVocab, megabytes, nHeadFlag, str } from './common.ts';
+import { type Command, CHECKPOINT_FLAG, N_HEAD_FLAG, VOCAB_FLAG, type VocabLookup, commas, describeVocab, dirBytes, findVocab, megabytes, nHeadFlag, str } from './common.ts';
 
 /** What the headers of a checkpoint say, and what `info` adds. */
 export interface CheckpointInfo extends CheckpointHeaders {

@@ -19,7 +19,6 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { Command } from './main.ts';
 import { type ParsedFlags, UsageError } from './args.ts';
 import { type GPTConfig, PRESETS, makeConfig } from '../config.ts';
 import { type CheckpointFormat, saveCheckpoint } from '../checkpoint/index.ts';
@@ -27,7 +26,7 @@ import { countParams, initParamsWith } from '../params.ts';
 import { rng } from '../random.ts';
 import { DEFAULT_VOCAB_DIR, loadEncoder } from '../tokenizer/encoder.ts';
 import { learnBpe, writeVocab } from '../tokenizer/learn.ts';
-import { QUIET_FLAG, RELEASE_N_VOCAB, commas, guardOut, num, progress, seedFlag, str } from './common.ts';
+import { type Command, QUIET_FLAG, RELEASE_N_VOCAB, commas, guardOut, num, progress, seedFlag, str } from './common.ts';
 import { ARCHITECTURE_FLAGS, applyArchitectureFlags } from './architecture.ts';
 
 /** The size flags and the config field each sets. */

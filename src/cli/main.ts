@@ -1,19 +1,15 @@
 /**
  * `gpt1`: the command line. Each command lives in its own module under `src/cli/`
- * and exports a {@link Command}; this file only dispatches and turns errors into
- * one line on stderr with a non-zero status.
+ * and exports a {@link Command} (declared in `common.ts`, with what the commands
+ * share, so that no command imports this file or another command); this file only
+ * dispatches and turns errors into one line on stderr with a non-zero status.
  *
  * @module
  */
 import '../kernels/node.ts'; // Node's backend hooks: process.env, Dawn, headless-gl, worker threads
-import { type CommandSpec, type ParsedFlags, HELP_WIDTH, UsageError, helpText, parseFlags, wrap } from './args.ts';
+import { HELP_WIDTH, UsageError, helpText, parseFlags, wrap } from './args.ts';
+import type { Command } from './common.ts';
 import { versionLine } from './version.ts';
-
-/** One `gpt1` command: its flags and what it does with them. Resolves to the exit status. */
-export interface Command {
-  readonly spec: CommandSpec;
-  run(flags: ParsedFlags): Promise<number>;
-}
 
 /**
  * Name → loader of every command, loaded lazily so that `gpt1 info` does not load

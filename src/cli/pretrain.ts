@@ -15,10 +15,8 @@
  * @module
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Command } from './main.ts';
-import { type ParsedFlags, UsageError } from './args.ts';
-import { BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, findVocab, guardOut, num, requireVocab, seedFlag, str } from './common.ts';
+import { UsageError } from './args.ts';
+import { type Command, BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, defined, findVocab, guardOut, nonNegative, num, optimizerFlags, positiveInt, requireVocab, runPaths, str } from './common.ts';
 import { ARCHITECTURE_FLAGS, applyArchitectureFlags } from './architecture.ts';
 import { type GPTConfig, PRESETS, makeConfig } from '../config.ts';
 import { loadCheckpoint } from '../checkpoint/index.ts';
@@ -32,48 +30,8 @@ import { createProgress, metricsLog } from '../train/progress.ts';
 import { SCHEDULE_NAMES, type ScheduleName } from '../train/schedules.ts';
 import { hasTrainingState, loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainingSnapshot } from '../train/state.ts';
 
-/** Where a run keeps its files. */
-export const runPaths = (out: string): { checkpoint: string; metrics: string; vocab: string } => ({
-  checkpoint: join(out, 'checkpoint'),
-  metrics: join(out, 'metrics.jsonl'),
-  vocab: join(out, 'vocab'),
-});
-
 /** Largest `--batch` of pre-training: the windows of one update are held in memory at once. */
 const MAX_BATCH = 65536;
-
-function positiveInt(flags: ParsedFlags, name: string, cmd: string): number | undefined {
-  const v = num(flags, name);
-  if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new UsageError(`gpt1 ${cmd}: --${name} must be a positive integer, got ${v}`);
-  return v;
-}
-
-function nonNegative(flags: ParsedFlags, name: string, cmd: string): number | undefined {
-  const v = num(flags, name);
-  if (v !== undefined && !(v >= 0)) throw new UsageError(`gpt1 ${cmd}: --${name} must be ≥ 0, got ${v}`);
-  return v;
-}
-
-/** The optimizer flags shared by `pretrain` and `finetune`, parsed (undefined = not given). */
-export function optimizerFlags(flags: ParsedFlags, cmd: string): {
-  lr?: number; schedule?: ScheduleName; warmup?: number; l2?: number; maxGradNorm?: number; seed?: number;
-} {
-  const warmup = num(flags, 'warmup');
-  if (warmup !== undefined && !(warmup > 0 && warmup <= 1)) throw new UsageError(`gpt1 ${cmd}: --warmup is a fraction of the updates in (0, 1], got ${warmup}`);
-  return {
-    lr: nonNegative(flags, 'lr', cmd),
-    schedule: str(flags, 'schedule') as ScheduleName | undefined,
-    warmup,
-    l2: nonNegative(flags, 'l2', cmd),
-    maxGradNorm: nonNegative(flags, 'max-grad-norm', cmd),
-    seed: seedFlag(flags, cmd),
-  };
-}
-
-/** Keeps only the defined fields (so that `{...defaults, ...given}` keeps defaults). */
-export function defined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 export const command: Command = {
   spec: {

@@ -24,7 +24,6 @@
  *
  * @module
  */
-import type { Command } from './main.ts';
 import type { ParsedFlags } from './args.ts';
 import { type GPTConfig, GPT1 } from '../config.ts';
 import { forward } from '../model/gpt.ts';
@@ -32,7 +31,7 @@ import { generateIds } from '../generate.ts';
 import { type Params, countParams, paramShapes } from '../params.ts';
 import { showShape } from '../tensor.ts';
 import { type GptTextEncoder, decode, encode } from '../tokenizer/encoder.ts';
-import { MODEL_FLAGS, type Progress, applyBackendFlag, commas, describeVocab, findVocab, vocabLocation, loadModel, progress, str } from './common.ts';
+import { type Command, MODEL_FLAGS, type Progress, applyBackendFlag, commas, describeVocab, findVocab, vocabLocation, loadModel, progress, str } from './common.ts';
 
 /** What is known about the released GPT-1, from the release and its published output. */
 export interface ReleaseFacts {
