@@ -467,6 +467,22 @@ function padded(o: Operand, nz: number, ni: number, nj: number, pi: number, pj: 
 }
 
 /**
+ * A zero-padded compact copy of operand o like {@link padded}, laid out along o's
+ * own contiguous axis: when o is contiguous along i (si = 1) rather than j, the
+ * copy is i-fastest (si = 1, sj = pi), so each run of ni numbers is one block copy
+ * instead of ni reads 4·sj bytes apart. During generation the key cache is such an
+ * operand (B(k, n) of Q·Kᵀ is K[n, k]): copying it transposed took 2–10× as long,
+ * and a layer's two attention products 1.4–1.7× the CPU time (bench/NOTES.md,
+ * idea 26). The kernel then reads B's 4 lanes as a gather (the products are
+ * small); it reads any strides, and the sums are the same.
+ */
+function paddedAlike(o: Operand, nz: number, ni: number, nj: number, pi: number, pj: number): Operand {
+  if (o.si !== 1 || o.sj === 1) return padded(o, nz, ni, nj, pi, pj);
+  const t = padded(swapped(o), nz, nj, ni, pj, pi); // [nz, pj, pi]: i fastest
+  return { ...t, si: 1, sj: pi };
+}
+
+/**
  * Runs one tile [tz, M, N]·… and writes (or adds) it into its place in C.
  *
  * Matrix-vector tiles (M < 4, the `row` kernel on webasm) get two more tricks,
@@ -487,8 +503,8 @@ async function runTile(be: Backend, kind: KernelKind, batched: boolean, tz: numb
       const Kb = Math.ceil(K / BUCKET) * BUCKET;
       const Nb = Math.ceil(N / BUCKET) * BUCKET;
       if (Kb !== K || Nb !== N) {
-        a = padded(a, tz, M, K, M, Kb);
-        b = padded(b, tz, K, N, Kb, Nb);
+        a = paddedAlike(a, tz, M, K, M, Kb);
+        b = paddedAlike(b, tz, K, N, Kb, Nb);
         K = Kb;
         Nk = Nb;
       }
