@@ -12,6 +12,10 @@
  *   any, exists), and every row of its tables links to a walk-through page and to code;
  * - the index page has one "gpt1-ts" heading, and the sidebar lists the walk-through
  *   in the paper's order;
+ * - the API pages of the modules that hold the paper's key equations (eq. 1–5, the
+ *   causal mask, softmax, LayerNorm, GELU, the tied head, Adam with the L2 fix, the
+ *   schedules) typeset every equation of their TSDoc: the module comment on the
+ *   module's page, a function's comment on the function's page;
  * - the explorer (`web/`, built beside the site as `npm run web` builds it) and the
  *   walk-through link to each other: each view of the explorer links to a walk-through
  *   page that links back to that view, and every link between the two, and every other
@@ -90,6 +94,31 @@ after(() => {
 async function open(page: Page, url: string): Promise<void> {
   const response = await page.goto(url, { waitUntil: 'load' });
   assert.equal(response?.status(), 200, `${url} answered ${response?.status()}`);
+}
+
+/** The modules whose TSDoc carries the paper's key equations, typeset. */
+const KEY_EQUATION_MODULES = [
+  'model/objectives', 'model/embedding', 'model/attention', 'model/softmax', 'model/layernorm', 'model/ffn', 'model/block', 'model/head',
+  'train/classifier', 'train/objectives', 'train/optimizer', 'train/schedules',
+];
+
+/**
+ * The TSDoc comments of a file that hold equations, with their API page: the module
+ * comment (`@module`) on `modules/src_<path>.html`, an exported function's on
+ * `functions/src_<path>.<name>.html`.
+ */
+function tsdocEquations(module: string): { page: string; count: number }[] {
+  const text = readFileSync(join(ROOT, 'src', `${module}.ts`), 'utf8');
+  const slug = `src_${module.replace(/\//g, '_')}`;
+  const found: { page: string; count: number }[] = [];
+  for (const m of text.matchAll(/\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*(?:export (?:async )?function (\w+))?/g)) {
+    const comment = m[1].replace(/^\s*\* ?/gm, '');
+    const count = equationCount(comment);
+    if (count === 0) continue;
+    if (/@module\b/.test(comment)) found.push({ page: `modules/${slug}.html`, count });
+    else if (m[2] !== undefined) found.push({ page: `functions/${slug}.${m[2]}.html`, count });
+  }
+  return found;
 }
 
 describe('the walk-through site (npm run docs)', { timeout: 900_000 }, () => {
@@ -294,5 +323,36 @@ describe('the walk-through site (npm run docs)', { timeout: 900_000 }, () => {
       }
       assert.ok(toExplorer >= 12, `only ${toExplorer} links from the walk-through to the explorer`);
     });
+  });
+  test('the API pages of the key modules typeset every equation of their TSDoc', { skip }, async () => {
+    const pages = KEY_EQUATION_MODULES.flatMap((m) => {
+      const found = tsdocEquations(m);
+      assert.ok(found.some((f) => f.page.startsWith('modules/')), `src/${m}.ts: no typeset equation in its module comment`);
+      return found;
+    });
+    await withServer(site, async (base) => {
+      await withPage({}, async (page) => {
+        for (const { page: path, count } of pages) {
+          await open(page, `${base}${path}`);
+          const seen = (await page.evaluate(`(() => {
+            const content = document.querySelector('.col-content');
+            const prose = content.cloneNode(true);
+            for (const e of prose.querySelectorAll('pre, .katex-mathml, .tsd-signature, .tsd-signatures')) e.remove();
+            document.body.appendChild(prose);
+            const text = prose.innerText;
+            prose.remove();
+            return {
+              katex: content.querySelectorAll('.katex').length,
+              errors: content.querySelectorAll('.katex-error').length,
+              rawTex: /\\$\`|\`\`\`math|\\\\(frac|mathcal|operatorname|sqrt|sum|begin)\\b/.test(text),
+            };
+          })()`)) as { katex: number; errors: number; rawTex: boolean };
+          assert.equal(seen.katex, count, `${path}: ${count} equations in the TSDoc, ${seen.katex} typeset`);
+          assert.equal(seen.errors, 0, `${path}: KaTeX reported an error`);
+          assert.equal(seen.rawTex, false, `${path}: raw TeX left in the page text`);
+        }
+      });
+    });
+    assert.ok(pages.length >= 20, `only ${pages.length} TSDoc comments with typeset equations in the key modules`);
   });
 });
