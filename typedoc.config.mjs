@@ -3,7 +3,9 @@
  * literate walk-through (`docs/walkthrough/`), in the paper's order, with equations
  * typeset by KaTeX at build time and the sources shown and linked (see
  * `scripts/typedoc-plugin.mjs`). `npm run docs` writes the site to `docs/api/`;
- * warnings are errors.
+ * warnings are errors. The walk-through's pages link to the explorer (`web/`, built by
+ * `npm run web` into `web/dist/`); `--explorerUrl <url>` moves that link when the two are
+ * published apart.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,5 +64,8 @@ export default {
   sourceLinkTemplate: SOURCE_LINK_TEMPLATE,
   basePath: '.',
   navigation: { includeFolders: false },
+  // Walk-through pages at walkthrough/<file>.html (scripts/typedoc-plugin.mjs); the explorer is at
+  // explorerUrl (default: ../../web/dist/index.html, the checkout's `npm run web` build beside docs/api/).
+  router: 'gpt1',
   highlightLanguages: ['bash', 'console', 'css', 'html', 'javascript', 'json', 'jsonc', 'json5', 'yaml', 'tsx', 'typescript', 'python', 'sh', 'shell', 'text'],
 };

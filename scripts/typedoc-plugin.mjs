@@ -19,15 +19,26 @@
  * 4. Two fixes to typedoc's default theme: "On this page" keeps the text of code
  *    spans in headings (typedoc drops them), and the README's own `# gpt1-ts` is not
  *    repeated under the page title of the same name.
+ * 5. **Stable page names for the walk-through.** A page of `docs/walkthrough/` is
+ *    written to `walkthrough/<file name>.html` (e.g. `walkthrough/03-attention.html`),
+ *    not to a name made from its title, so that the explorer (`web/`) can link to it
+ *    and a new title breaks no link (the `gpt1` router, {@link WALKTHROUGH_PAGES}).
+ * 6. **Links to the explorer.** A markdown link to `explorer:#<view>` (e.g.
+ *    `[the attention view](explorer:#attention-view)`) points to that view of the
+ *    explorer page (`web/`, built by `npm run web`). The option `explorerUrl` says
+ *    where the page is, relative to the site's root or as an absolute URL; its default,
+ *    `../../web/dist/index.html`, is the page of the same checkout when the repository
+ *    is served, as `npm run web:serve` does (the site is `docs/api/`). On GitHub, where
+ *    the scheme means nothing, such a link shows as its text.
  *
  * @module
  */
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import katex from 'katex';
 import ts from 'typescript';
-import { JSX, RendererEvent } from 'typedoc';
+import { JSX, KindRouter, PageEvent, ParameterType, RendererEvent } from 'typedoc';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KATEX_DIST = join(ROOT, 'node_modules', 'katex', 'dist');
@@ -35,6 +46,10 @@ const KATEX_DIST = join(ROOT, 'node_modules', 'katex', 'dist');
 export const SOURCE_DIR = 'source';
 /** typedoc gives {path} relative to the entry points' common folder, src/. */
 export const SOURCE_LINK_TEMPLATE = `../${SOURCE_DIR}/src/{path}.html#L{line}`;
+/** Where the walk-through's pages go inside the site: `walkthrough/<name>.html` for `docs/walkthrough/<name>.md`. */
+export const WALKTHROUGH_PAGES = 'walkthrough';
+/** The explorer page, relative to the site's root, when the site is `docs/api/` of a checkout whose `web/dist/` is built. */
+export const DEFAULT_EXPLORER_URL = '../../web/dist/index.html';
 
 // -------------------------------------------------------------------------------------
 // 1. KaTeX
@@ -201,11 +216,50 @@ ${rows}
 }
 
 // -------------------------------------------------------------------------------------
+// 5. Walk-through page names
+// -------------------------------------------------------------------------------------
+
+const WALKTHROUGH_SOURCE = `${join(ROOT, 'docs', 'walkthrough').split('\\').join('/')}/`;
+
+/** typedoc's default router, except that a page of `docs/walkthrough/` is named after its file. */
+class Gpt1Router extends KindRouter {
+  getIdealBaseName(reflection) {
+    if (reflection.isDocument()) {
+      const file = reflection.project.files.getReflectionPath(reflection)?.split('\\').join('/');
+      if (file?.startsWith(WALKTHROUGH_SOURCE) && file.endsWith('.md')) return `${WALKTHROUGH_PAGES}/${basename(file, '.md')}`;
+    }
+    return super.getIdealBaseName(reflection);
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// 6. Links to the explorer
+// -------------------------------------------------------------------------------------
+
+/** `explorer:#view` links of a rendered page → the explorer's URL from that page. */
+function linkExplorer(html, pageUrl, explorerUrl) {
+  const absolute = /^[a-z][a-z0-9+.-]*:/i.test(explorerUrl) || explorerUrl.startsWith('/');
+  const up = '../'.repeat(pageUrl.split('/').length - 1);
+  const target = absolute ? explorerUrl : `${up}${explorerUrl}`;
+  return html.replace(/href="explorer:([^"]*)"/g, (_, rest) => `href="${target}${rest}"`);
+}
+
+// -------------------------------------------------------------------------------------
 // The plugin
 // -------------------------------------------------------------------------------------
 
 /** @param {import('typedoc').Application} app */
 export function load(app) {
+  app.options.addDeclaration({
+    name: 'explorerUrl',
+    help: 'gpt1-ts: the explorer page (web/dist/index.html), relative to the site\'s root or absolute; explorer:#view links point there',
+    type: ParameterType.String,
+    defaultValue: DEFAULT_EXPLORER_URL,
+  });
+  app.renderer.defineRouter('gpt1', Gpt1Router);
+  app.renderer.on(PageEvent.END, (page) => {
+    if (page.contents?.includes('href="explorer:')) page.contents = linkExplorer(page.contents, page.url, app.options.getValue('explorerUrl'));
+  });
   app.renderer.hooks.on('head.end', (context) =>
     JSX.createElement('link', { rel: 'stylesheet', href: context.relativeURL('assets/katex/katex.min.css') }),
   );

@@ -10,7 +10,10 @@
  * - the greedy ids streamed by the page equal `gpt1 generate --greedy`;
  * - checkpoints made by the project load through the file input in both layouts,
  *   and a malformed file shows the CLI's one-line error while the page keeps working;
- * - a screenshot of each view has more than blank pixels; the stop button stops a generation.
+ * - a screenshot of each view has more than blank pixels; the stop button stops a generation;
+ * - each view links to its page of the walk-through, its API page and its source in the
+ *   documentation site, found at `../../docs/api/` or where `GPT1_DOCS_URL` says (that
+ *   these resolve in a built site is checked by `spec/docs-site.spec.ts`).
  *
  * Skipped with the reason where Chromium is absent; under CI a missing Chromium
  * fails (`.ci/run` installs it).
@@ -26,7 +29,7 @@ import { convertCheckpoint, saveCheckpoint } from '../src/checkpoint/index.ts';
 import { makeConfig } from '../src/config.ts';
 import { readNpy } from '../src/io/npy.ts';
 import { encode, loadEncoder } from '../src/tokenizer/encoder.ts';
-import { buildSite } from '../web/build.ts';
+import { DEFAULT_DOCS_URL, buildSite } from '../web/build.ts';
 import { browserSkipReason, withPage, withServer } from './browser/harness.ts';
 import { childIds as ids, generateGreedy, settle, topRows } from './browser/explorer.ts';
 import { decodePng, inkStats } from './browser/png.ts';
@@ -253,5 +256,45 @@ describe('web explorer (web/)', () => {
         assert.deepEqual(errors.filter((e) => !e.includes('model.safetensors')), []);
       });
     });
+  });
+  test('each view links to its walk-through page, its API page and its source; GPT1_DOCS_URL moves the links', { skip, timeout: 300_000 }, async () => {
+    const elsewhere = await buildSite(join(TMP, 'dist-docs-elsewhere'), 'https://docs.example/gpt1-ts/');
+    /** The explorer's links to the documentation site, once the page has started (`?backend=cpu`: no GPU work). */
+    const docLinks = (url: string) =>
+      withPage({}, async (page) => {
+        await page.goto(`${url}?backend=cpu`);
+        await page.waitForSelector('a[data-walk][href]');
+        return (await page.evaluate(`[...document.querySelectorAll('a[data-walk], a[data-src], a[data-src] + a, a[data-docs]')].map((a) => ({
+          href: a.href, walk: a.dataset.walk ?? null, src: a.dataset.src ?? null, view: a.closest('[id]')?.id ?? null,
+        }))`)) as { href: string; walk: string | null; src: string | null; view: string | null }[];
+      });
+    const links = await withServer(site, async (url) => ({ url, links: await docLinks(url) }));
+    const docs = new URL(DEFAULT_DOCS_URL, links.url).href;
+    const byView = new Map<string, string[]>();
+    for (const l of links.links) {
+      assert.ok(l.href.startsWith(docs), `${l.href} is not in the documentation site ${docs}`);
+      const path = l.href.slice(docs.length);
+      if (l.view !== null) byView.set(l.view, [...(byView.get(l.view) ?? []), path]);
+      if (l.walk !== null) {
+        assert.equal(path, `walkthrough/${l.walk}.html`);
+        assert.ok(existsSync(join(ROOT, 'docs/walkthrough', `${l.walk}.md`)), `${path}: no docs/walkthrough/${l.walk}.md`);
+      } else if (l.src !== null) {
+        assert.match(path, /^modules\/src_[\w-]+\.html$/);
+        assert.ok(existsSync(join(ROOT, 'src', `${l.src}.ts`)), `${path}: no src/${l.src}.ts`);
+      } else if (path.startsWith('source/')) {
+        const file = /^source\/(src\/.+\.ts)\.html$/.exec(path);
+        assert.ok(file && existsSync(join(ROOT, file[1])), `${path}: not the source page of a file of src/`);
+      }
+    }
+    for (const view of ['model-section', 'tokens-view', 'forward-pass', 'attention-view', 'next-view', 'loss-view', 'norms-view', 'generate-view']) {
+      const paths = byView.get(view) ?? [];
+      assert.ok(paths.some((p) => p.startsWith('walkthrough/')), `#${view} links to no walk-through page: ${paths.join(', ')}`);
+      assert.ok(paths.some((p) => p.startsWith('modules/')), `#${view} links to no API page`);
+      assert.ok(paths.some((p) => p.startsWith('source/')), `#${view} links to no source`);
+    }
+    // Built with GPT1_DOCS_URL (here the second argument of buildSite), every documentation link starts with it.
+    const moved = await withServer(elsewhere, (url) => docLinks(url));
+    assert.equal(moved.length, links.links.length);
+    for (const l of moved) assert.ok(l.href.startsWith('https://docs.example/gpt1-ts/'), `${l.href} ignores GPT1_DOCS_URL`);
   });
 });

@@ -9,6 +9,9 @@
  * | `model/` | the bundled model (`web/model/`, made by `scripts/web-model.ts`) |
  * | `vocab/` | the released GPT-1 BPE vocabulary, for checkpoints that come without one |
  *
+ * The page links each view to the walk-through and the API pages of the documentation
+ * site (`npm run docs`), found at {@link DEFAULT_DOCS_URL} or `GPT1_DOCS_URL`.
+ *
  * @module
  */
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
@@ -40,8 +43,16 @@ const nodeStub: Plugin = {
   },
 };
 
+/**
+ * Where the page finds the documentation site (`npm run docs`, `docs/api/`): relative
+ * to the page, `../../docs/api/` is the site of the same checkout when the repository
+ * is served (as `npm run web:serve` does). `GPT1_DOCS_URL` at build time moves it
+ * (e.g. where the two are published apart).
+ */
+export const DEFAULT_DOCS_URL = '../../docs/api/';
+
 /** Builds the site; returns the output folder. */
-export async function buildSite(out = OUT): Promise<string> {
+export async function buildSite(out = OUT, docsUrl = process.env.GPT1_DOCS_URL || DEFAULT_DOCS_URL): Promise<string> {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   await build({
@@ -54,6 +65,7 @@ export async function buildSite(out = OUT): Promise<string> {
     sourcemap: true,
     minify: true,
     logLevel: 'warning',
+    define: { GPT1_DOCS_URL: JSON.stringify(docsUrl) },
     plugins: [nodeStub],
   });
   for (const f of ['index.html', 'style.css']) cpSync(join(WEB, f), join(out, f));

@@ -16,6 +16,15 @@
  *     a           = [a₁ | … | a_H]                           [T, d]     (merge_heads)
  *     y           = a·W_proj + b_proj                        [T, d]     (c_proj)
  *
+ * ```math
+ * \begin{aligned}
+ * w_h &= \frac{Q_h K_h^\top}{\sqrt{d_h}} \odot B + (-10^9)(1 - B),
+ * \qquad B_{ij} = \begin{cases} 1 & j \le i \\ 0 & j > i \end{cases} \\
+ * P_h &= \operatorname{softmax}(w_h), \qquad
+ * y = [P_1 V_1 \mid \cdots \mid P_H V_H] \, W_{proj} + b_{proj}
+ * \end{aligned}
+ * ```
+ *
  * The mask is applied exactly as the original: multiply by B and add −1e9 where B is
  * 0, *after* scaling. exp(−1e9 − max) underflows to exactly 0 in float32, so the
  * weights above the diagonal are exactly zero, not merely small.
@@ -154,6 +163,11 @@ function appendPositions(past: Tensor | undefined, now: Tensor): Tensor {
 /**
  * Scale by 1/√d_h, then mask_attn_weights: w·B + (−1e9)·(1 − B), for scores
  * [H, T, S] whose query i sits at absolute position S − T + i.
+ *
+ * ```math
+ * w = \frac{s}{\sqrt{d_h}} \odot B + (-10^9)(1 - B), \qquad
+ * B_{ij} = \begin{cases} 1 & j \le S - T + i \\ 0 & \text{otherwise} \end{cases}
+ * ```
  */
 export function scaleAndMask(scores: Tensor, dH: number): Tensor {
   const [H, T, S] = scores.shape;

@@ -8,6 +8,14 @@
  *     n = LN₁(x + attn(x))
  *     h = LN₂(n + ffn(n))
  *
+ * ```math
+ * \begin{aligned}
+ * n &= \operatorname{LN}_1\big(x + \operatorname{attn}(x)\big) \\
+ * h &= \operatorname{LN}_2\big(n + \operatorname{ffn}(n)\big)
+ * \end{aligned}
+ * \qquad \text{for } h = \operatorname{transformer\_block}(x)
+ * ```
+ *
  * (GPT-2 moved the LayerNorm in front of each sublayer; that is a different model.)
  *
  * Original code (`train.py`): `block(x, scope, train, scale)`:

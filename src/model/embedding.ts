@@ -3,6 +3,10 @@
  *
  * > h₀ = U·W_e + W_p
  *
+ * ```math
+ * h_0 = U W_e + W_p
+ * ```
+ *
  * where U = (u_{-k}, …, u_{-1}) is the context of tokens as one-hot rows, W_e is the
  * token embedding matrix and W_p the position embedding matrix. Multiplying a
  * one-hot row by W_e selects one row of W_e, so U·W_e is a row lookup (a gather),

@@ -13,6 +13,13 @@
  *
  *     GELU(u) = 0.5·u·(1 + tanh(√(2/π)·(u + 0.044715·u³)))
  *
+ * ```math
+ * \begin{aligned}
+ * \operatorname{FFN}(x) &= \operatorname{GELU}(x W_{fc} + b_{fc}) \, W_{proj} + b_{proj} \\
+ * \operatorname{GELU}(u) &= \tfrac{1}{2} \, u \left(1 + \tanh\!\left(\sqrt{2/\pi} \, (u + 0.044715 \, u^3)\right)\right)
+ * \end{aligned}
+ * ```
+ *
  * GPT-1 uses GELU, not ReLU: a ReLU model cannot reproduce the released checkpoint.
  * ReLU and swish (u·σ(u)) are offered as `config.afn` only because the original code
  * offers them (`act_fns = {'relu': tf.nn.relu, 'swish': swish, 'gelu': gelu}`).
@@ -53,7 +60,13 @@ import { swigluBackward, swigluForward } from './swiglu.ts';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
-/** GELU, tanh approximation: 0.5·u·(1 + tanh(√(2/π)·(u + 0.044715·u³))). */
+/**
+ * GELU, tanh approximation: 0.5·u·(1 + tanh(√(2/π)·(u + 0.044715·u³))).
+ *
+ * ```math
+ * \operatorname{GELU}(u) = \tfrac{1}{2} \, u \left(1 + \tanh\!\left(\sqrt{2/\pi} \, (u + 0.044715 \, u^3)\right)\right)
+ * ```
+ */
 export function gelu(u: number): number {
   return 0.5 * u * (1 + Math.tanh(SQRT_2_OVER_PI * (u + 0.044715 * u * u * u)));
 }

@@ -3,6 +3,10 @@
  *
  * > P(u) = softmax(h_n·W_eᵀ)
  *
+ * ```math
+ * P(u) = \operatorname{softmax}(h_n W_e^\top)
+ * ```
+ *
  * The output projection is the token embedding matrix W_e itself ("tied"), not a
  * copy and not a separate parameter: the same `tokens_embed.weight` tensor is read
  * here and in the embedding, so training updates both uses at once.
@@ -26,7 +30,7 @@ import type { Params } from '../params.ts';
 import type { Tensor } from '../tensor.ts';
 
 /**
- * logits = h·W_eᵀ
+ * logits = h·W_eᵀ, the argument of eq. 2's softmax: $`\text{logits} = h_n W_e^\top`$, with W_e the token embedding itself.
  * @param h final hidden states, [T, d]
  * @returns logits over every row of W_e, [T, n_vocab + n_special]
  */

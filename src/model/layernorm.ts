@@ -8,6 +8,12 @@
  *     x̂ᵢ = (xᵢ − μ) / √(σ² + ε)         (ε = 1e-5, inside the square root)
  *     yᵢ = gᵢ·x̂ᵢ + bᵢ
  *
+ * ```math
+ * \mu = \frac{1}{d} \sum_{i=1}^{d} x_i, \qquad
+ * \sigma^2 = \frac{1}{d} \sum_{i=1}^{d} (x_i - \mu)^2, \qquad
+ * y_i = g_i \, \frac{x_i - \mu}{\sqrt{\sigma^2 + \varepsilon}} + b_i
+ * ```
+ *
  * Original code (`train.py`): `_norm(x, g, b, e=1e-5, axis=[1])` —
  * `u = tf.reduce_mean(x, axis, keep_dims=True)`,
  * `s = tf.reduce_mean(tf.square(x-u), axis, keep_dims=True)`,

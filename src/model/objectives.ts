@@ -3,10 +3,19 @@
  *
  * > L₁(U) = Σᵢ log P(uᵢ | u_{i−k}, …, u_{i−1}; Θ)
  *
+ * ```math
+ * L_1(\mathcal{U}) = \sum_i \log P(u_i \mid u_{i-k}, \ldots, u_{i-1}; \Theta)
+ * \tag{1}
+ * ```
+ *
  * The model maximises L₁; we report the loss −L₁ averaged over the predicted
  * positions, i.e. the mean next-token cross-entropy in nats:
  *
  *     loss = −(1/Σₜ Mₜ) Σ_{t=0}^{T−2} M_{t+1} · log_softmax(logits[t])[ids[t+1]]
+ *
+ * ```math
+ * \text{loss} = -\frac{1}{\sum_t M_t} \sum_{t=0}^{T-2} M_{t+1} \, \log \operatorname{softmax}(\text{logits}_t)_{\text{ids}_{t+1}}
+ * ```
  *
  * Position t predicts token t+1, so a sequence of T tokens gives T−1 predictions.
  * M is the original's per-token mask (1 for real tokens, 0 for padding); without a
@@ -22,7 +31,12 @@ import { type Tensor, tensor } from '../tensor.ts';
 import { logSoftmax, softmax } from './softmax.ts';
 
 /**
- * Mean next-token cross-entropy of `ids` under `logits` [T, V].
+ * Mean next-token cross-entropy of `ids` under `logits` [T, V], that is −L₁ (eq. 1)
+ * divided by the number of predictions.
+ *
+ * ```math
+ * \text{loss} = -\frac{1}{\sum_t M_t} \sum_{t=0}^{T-2} M_{t+1} \, \log \operatorname{softmax}(\text{logits}_t)_{\text{ids}_{t+1}}
+ * ```
  * @param mask optional per-token mask M, length T (M[0] is never used: nothing predicts token 0)
  */
 export function lmLoss(logits: Tensor, ids: readonly number[], mask?: readonly number[]): number {

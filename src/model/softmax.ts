@@ -4,6 +4,13 @@
  *     softmax(x)ᵢ     = exp(xᵢ − m) / Σⱼ exp(xⱼ − m)          m = maxⱼ xⱼ
  *     log_softmax(x)ᵢ = xᵢ − m − log Σⱼ exp(xⱼ − m)
  *
+ * ```math
+ * \begin{aligned}
+ * \operatorname{softmax}(x)_i &= \frac{\exp(x_i - m)}{\sum_j \exp(x_j - m)}, \qquad m = \max_j x_j \\
+ * \log \operatorname{softmax}(x)_i &= x_i - m - \log \textstyle\sum_j \exp(x_j - m)
+ * \end{aligned}
+ * ```
+ *
  * Subtracting the row maximum m changes nothing mathematically (it cancels between
  * numerator and denominator) but keeps every exponent ≤ 0, so exp never overflows
  * and the largest term is exactly 1, so the sum is ≥ 1 and its log is finite.

@@ -4,6 +4,11 @@
  *
  * > P(y | x¹, …, xᵐ) = softmax(h_l^m · W_y)
  *
+ * ```math
+ * P(y \mid x^1, \ldots, x^m) = \operatorname{softmax}(h_l^m W_y)
+ * \tag{3}
+ * ```
+ *
  * "where the inputs are passed through our pre-trained model to obtain the final
  * transformer block's activation h_l^m, which is then fed into an added linear output
  * layer with parameters W_y to predict y." As the original `clf()`, the layer has a
@@ -92,6 +97,11 @@ export function classifierForward(head: ClassifierHead, x: Tensor): Promise<Tens
  * distribution. The scores are one per class (classification, entailment, similarity:
  * logits [1, n_out]) or one per choice (multiple choice: logits [k, 1], a softmax over
  * the k answers, as the original's `clf_logits = tf.reshape(clf_logits, [-1, 2])`).
+ *
+ * ```math
+ * P(y \mid x^1, \ldots, x^m) = \operatorname{softmax}(h_l^m W_y)
+ * \tag{3}
+ * ```
  * @param scores [n_out] or [k]
  * @returns the probabilities, same length, summing to 1
  */

@@ -4,6 +4,15 @@
  * > L₂(C) = Σ_(x,y) log P(y | x¹, …, xᵐ)                                  (eq. 4)
  * > L₃(C) = L₂(C) + λ·L₁(C)                                               (eq. 5)
  *
+ * ```math
+ * L_2(\mathcal{C}) = \sum_{(x, y)} \log P(y \mid x^1, \ldots, x^m)
+ * \tag{4}
+ * ```
+ * ```math
+ * L_3(\mathcal{C}) = L_2(\mathcal{C}) + \lambda \cdot L_1(\mathcal{C})
+ * \tag{5}
+ * ```
+ *
  * "We additionally found that including language modeling as an auxiliary objective to
  * the fine-tuning helped learning [...]. Specifically, we optimize the following
  * objective (with weight λ)". As losses to minimise, per example with sequences
@@ -114,6 +123,11 @@ function sharedEmbeddingDropout(params: Params, config: GPTConfig, dropout: Fine
  * dscores = P − onehot(y). L₂(C) = Σ log P(y | x) is minus the sum of these over the
  * labelled examples; the training loops minimise their mean over a batch.
  * Original: `clf_losses = tf.nn.sparse_softmax_cross_entropy_with_logits(logits=clf_logits, labels=Y)`.
+ *
+ * ```math
+ * L_2(\mathcal{C}) = \sum_{(x, y)} \log P(y \mid x^1, \ldots, x^m)
+ * \tag{4}
+ * ```
  * @param scores the classifier's scores: [n_out] (one per class) or [k] (one per choice)
  * @param y the label: a class index or the index of the right choice
  */
@@ -133,6 +147,11 @@ export function classifierLoss(scores: Float32Array, y: number): { loss: number;
  * Eq. 5 for one example: L₃ = L₂ + λ·L₁, as losses to minimise, `clf_loss + λ·lm_loss`
  * (the original's `train_loss = clf_losses + lm_coef*lm_losses`). With λ = 0 the LM
  * term is left out entirely, even when it was computed for the report.
+ *
+ * ```math
+ * L_3(\mathcal{C}) = L_2(\mathcal{C}) + \lambda \cdot L_1(\mathcal{C})
+ * \tag{5}
+ * ```
  */
 export function finetuneLoss(clfLoss: number, lmLoss: number, lmCoef: number): number {
   return clfLoss + (lmCoef > 0 ? lmCoef * lmLoss : 0);

@@ -18,6 +18,19 @@
  *     p   ← p − lrt · (m / (√v + e) + l2·p)     if (rank(p) > 1 or vector_l2) and l2 > 0
  *     p   ← p − lrt · (m / (√v + e))            otherwise
  *
+ * ```math
+ * \begin{aligned}
+ * g &\leftarrow g \cdot \frac{c}{\max(\lVert G \rVert, c)} \\
+ * \mathit{lrt} &= \mathit{lr} \cdot \frac{\sqrt{1 - b_2^{\,tt}}}{1 - b_1^{\,tt}} \cdot \operatorname{schedule}(t / t_{total}) \\
+ * m &\leftarrow b_1 m + (1 - b_1) \, g \\
+ * v &\leftarrow b_2 v + (1 - b_2) \, g^2 \\
+ * p &\leftarrow p - \mathit{lrt} \left( \frac{m}{\sqrt{v} + e} + l_2 \, p \right)
+ * && \text{weights of rank} > 1 \\
+ * p &\leftarrow p - \mathit{lrt} \, \frac{m}{\sqrt{v} + e}
+ * && \text{biases and gains}
+ * \end{aligned}
+ * ```
+ *
  * Original code (`opt.py`):
  *
  * ```python
@@ -180,7 +193,15 @@ export interface AdamStepResult {
 
 /**
  * One Adam update (see the module comment for the formulas). Pure: returns fresh
- * parameters and state, never writes into its arguments.
+ * parameters and state, never writes into its arguments. The update of a parameter,
+ * with the original's L2 fix (decay l2·p outside the moments, scaled by the full lrt):
+ *
+ * ```math
+ * \begin{aligned}
+ * p &\leftarrow p - \mathit{lrt} \left( \frac{m}{\sqrt{v} + e} + l_2 \, p \right) \\
+ * \mathit{lrt} &= \mathit{lr} \cdot \frac{\sqrt{1 - b_2^{\,tt}}}{1 - b_1^{\,tt}} \cdot \operatorname{schedule}(t / t_{total})
+ * \end{aligned}
+ * ```
  *
  * @param params the parameters before the update (any record of tensors: the model's
  *   and, for fine-tuning, the classifier's)

@@ -11,6 +11,15 @@
  *     warmup_constant(x) = s·(x/warmup) + (1−s)·1
  *     warmup_linear(x)   = (s·(x/warmup) + (1−s))·(1 − x)
  *
+ * ```math
+ * \begin{aligned}
+ * s &= \begin{cases} 1 & x \le \mathit{warmup} \\ 0 & \text{otherwise} \end{cases} \\
+ * \operatorname{warmup\_cosine}(x) &= s \cdot \frac{x}{\mathit{warmup}} + (1 - s) \cdot \tfrac{1}{2} \big(1 + \cos(\pi x)\big) \\
+ * \operatorname{warmup\_constant}(x) &= s \cdot \frac{x}{\mathit{warmup}} + (1 - s) \\
+ * \operatorname{warmup\_linear}(x) &= \Big(s \cdot \frac{x}{\mathit{warmup}} + (1 - s)\Big) (1 - x)
+ * \end{aligned}
+ * ```
+ *
  * Original code (`opt.py`):
  *
  * ```python
@@ -52,7 +61,13 @@ export type Schedule = (x: number, warmup: number) => number;
 /** The original's default warm-up fraction (`train.py --lr_warmup 0.002`). */
 export const DEFAULT_WARMUP = 0.002;
 
-/** s·(x/warmup) + (1−s)·½(1 + cos(π·x)), s = [x ≤ warmup]. */
+/**
+ * s·(x/warmup) + (1−s)·½(1 + cos(π·x)), s = [x ≤ warmup].
+ *
+ * ```math
+ * \operatorname{warmup\_cosine}(x) = s \cdot \frac{x}{\mathit{warmup}} + (1 - s) \cdot \tfrac{1}{2} \big(1 + \cos(\pi x)\big)
+ * ```
+ */
 export function warmupCosine(x: number, warmup = DEFAULT_WARMUP): number {
   const s = x <= warmup ? 1 : 0;
   return s * (x / warmup) + (1 - s) * (0.5 * (1 + Math.cos(Math.PI * x)));
@@ -64,7 +79,13 @@ export function warmupConstant(x: number, warmup = DEFAULT_WARMUP): number {
   return s * (x / warmup) + (1 - s) * 1;
 }
 
-/** (s·(x/warmup) + (1−s))·(1 − x), s = [x ≤ warmup]. */
+/**
+ * (s·(x/warmup) + (1−s))·(1 − x), s = [x ≤ warmup].
+ *
+ * ```math
+ * \operatorname{warmup\_linear}(x) = \Big(s \cdot \frac{x}{\mathit{warmup}} + (1 - s)\Big) (1 - x)
+ * ```
+ */
 export function warmupLinear(x: number, warmup = DEFAULT_WARMUP): number {
   const s = x <= warmup ? 1 : 0;
   return (s * (x / warmup) + (1 - s)) * (1 - x);

@@ -29,9 +29,12 @@ import { type Candidate, chip, drawAttention, drawNextTokens, drawNorms, el, sho
 const $ = <T extends HTMLElement = HTMLElement>(sel: string): T => document.querySelector(sel) as T;
 const byTestId = <T extends HTMLElement = HTMLElement>(id: string): T => $<T>(`[data-testid="${id}"]`);
 
-/** The documentation site and the sources, relative to `web/dist/index.html` in a checkout. */
-const DOCS = '../../docs/api/modules/';
-const SRC = '../../src/';
+/**
+ * The documentation site (`npm run docs`): `../../docs/api/` from `web/dist/index.html`
+ * in a checkout, or what `GPT1_DOCS_URL` said when the page was built (`web/build.ts`).
+ */
+declare const GPT1_DOCS_URL: string;
+const DOCS = GPT1_DOCS_URL.endsWith('/') ? GPT1_DOCS_URL : `${GPT1_DOCS_URL}/`;
 
 /** Files of the bundled model (`web/model/`, copied to `dist/model/` by the build). */
 const BUNDLED = ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'];
@@ -298,15 +301,32 @@ async function startGeneration(): Promise<void> {
 // Start
 // ---------------------------------------------------------------------------------
 
-function wire(): void {
+/**
+ * The links to the documentation site: `data-walk="03-attention"` → the walk-through's
+ * page `walkthrough/03-attention.html` (made from `docs/walkthrough/03-attention.md`),
+ * `data-src="model/attention"` → the API page of `src/model/attention.ts`, followed by
+ * a link to the file itself (the site's numbered source page); `data-docs` → that path
+ * of the site.
+ */
+function linkDocs(): void {
+  for (const a of document.querySelectorAll<HTMLAnchorElement>('a[data-walk]')) {
+    a.href = `${DOCS}walkthrough/${a.dataset.walk as string}.html`;
+    a.title = `the walk-through: docs/walkthrough/${a.dataset.walk as string}.md, the paper's equation beside the code`;
+  }
   for (const a of document.querySelectorAll<HTMLAnchorElement>('a[data-src]')) {
     const mod = a.dataset.src as string;
-    a.href = `${DOCS}${mod.replace(/\//g, '_')}.html`;
+    a.href = `${DOCS}modules/src_${mod.replace(/\/index$/, '').replace(/\//g, '_')}.html`; // typedoc names a folder's index.ts after the folder
     a.title = `documentation of src/${mod}.ts`;
     const src = el('a', 'ref', `${mod}.ts`);
-    src.href = `${SRC}${mod}.ts`;
+    src.href = `${DOCS}source/src/${mod}.ts.html`;
+    src.title = `the source of src/${mod}.ts`;
     a.after(src);
   }
+  for (const a of document.querySelectorAll<HTMLAnchorElement>('a[data-docs]')) a.href = `${DOCS}${a.dataset.docs as string}`;
+}
+
+function wire(): void {
+  linkDocs();
   let timer: ReturnType<typeof setTimeout> | undefined;
   $('#text').addEventListener('input', () => {
     clearTimeout(timer);
