@@ -70,7 +70,7 @@
  */
 import { type GPTConfig, architecture, usesRope } from '../config.ts';
 import { bmm, bmmNT, bmmTN } from '../kernels/matmul.ts';
-import type { Params } from '../params.ts';
+import { type AttentionParams, type Params, layerParams, namedLayerPart } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
 import { type Tensor, tensor } from '../tensor.ts';
 import { conv1dBackward, conv1dForward } from './conv1d.ts';
@@ -202,12 +202,13 @@ export function scaleAndMaskBackward(dScores: Tensor, dH: number): Tensor {
  *   undefined for evaluation
  */
 export async function attentionForward(params: Params, config: GPTConfig, layer: number, x: Tensor, past?: KeyValue, dropout?: Rng): Promise<AttentionOutput> {
-  const p = `h.${layer}.attn.`;
+  const { c_attn, c_proj } = layerParams(params, config, layer).attn;
+  const p = `h.${layer}.attn.`; // the dropout streams' names
   const d = config.n_embd;
   const H = config.n_head;
   const dH = d / H;
 
-  const qkv = await conv1dForward(x, params[`${p}c_attn.weight`], params[`${p}c_attn.bias`]); // [T, 3d]
+  const qkv = await conv1dForward(x, c_attn.weight, c_attn.bias); // [T, 3d]
   const P = past?.k.shape[1] ?? 0;
   const q = rotateQK(config, splitHeads(qkv, 0, H, dH), P); // [H, T, d_h] (RoPE: rotated)
   const k = appendPositions(past?.k, rotateQK(config, splitHeads(qkv, d, H, dH), P)); // [H, S, d_h], S = P + T
@@ -218,7 +219,7 @@ export async function attentionForward(params: Params, config: GPTConfig, layer:
   const probsDrop = dropout === undefined ? undefined : dropoutMask(fork(dropout, `${p}probs`), probs.shape, config.attn_pdrop);
   const heads = await bmm(dropoutForward(probs, probsDrop), v); // drop(Pₕ)·Vₕ: [H, T, d_h]
   const a = mergeHeads(heads); // [T, d]
-  const proj = await conv1dForward(a, params[`${p}c_proj.weight`], params[`${p}c_proj.bias`]); // [T, d]
+  const proj = await conv1dForward(a, c_proj.weight, c_proj.bias); // [T, d]
   const residDrop = dropout === undefined ? undefined : dropoutMask(fork(dropout, `${p}resid`), proj.shape, config.resid_pdrop);
   const y = dropoutForward(proj, residDrop); // [T, d]
   return { y, x, probs, q, present: { k, v }, a, probsDrop, residDrop, ...(usesRope(config) ? { qkv } : {}) };
@@ -237,7 +238,7 @@ export interface AttentionGrads {
  * module documentation), given dy = dL/dy [T, d].
  */
 export async function attentionBackward(params: Params, config: GPTConfig, layer: number, fwd: AttentionOutput, dy: Tensor): Promise<AttentionGrads> {
-  const p = `h.${layer}.attn.`;
+  const { c_attn, c_proj } = layerParams(params, config, layer).attn;
   const d = config.n_embd;
   const H = config.n_head;
   const dH = d / H;
@@ -245,7 +246,7 @@ export async function attentionBackward(params: Params, config: GPTConfig, layer
   const { k, v } = fwd.present; // [H, S, d_h]
 
   const dProj = dropoutBackward(dy, fwd.residDrop); // [T, d]
-  const cProj = await conv1dBackward(fwd.a, params[`${p}c_proj.weight`], dProj); // da: [T, d]
+  const cProj = await conv1dBackward(fwd.a, c_proj.weight, dProj); // da: [T, d]
   const dHeads = splitHeads(cProj.dx, 0, H, dH); // [H, T, d_h]
   const dProbsDropped = await bmmNT(dHeads, v); // daₕ·Vₕᵀ: [H, T, S]
   const dV = await bmmTN(dropoutForward(fwd.probs, fwd.probsDrop), dHeads); // P̃ₕᵀ·daₕ: [H, S, d_h]
@@ -256,16 +257,9 @@ export async function attentionBackward(params: Params, config: GPTConfig, layer
 
   const P = k.shape[1] - T;
   const dQKV = joinHeads([unrotateQK(config, dQ, P), unrotateQK(config, lastPositions(dK, T), P), lastPositions(dV, T)]); // [T, 3d]
-  const cAttn = await conv1dBackward(fwd.x, params[`${p}c_attn.weight`], dQKV); // dx: [T, d]
-  return {
-    dx: cAttn.dx,
-    grads: {
-      [`${p}c_attn.weight`]: cAttn.dw,
-      [`${p}c_attn.bias`]: cAttn.db,
-      [`${p}c_proj.weight`]: cProj.dw,
-      [`${p}c_proj.bias`]: cProj.db,
-    },
-  };
+  const cAttn = await conv1dBackward(fwd.x, c_attn.weight, dQKV); // dx: [T, d]
+  const grads: AttentionParams = { c_attn: { weight: cAttn.dw, bias: cAttn.db }, c_proj: { weight: cProj.dw, bias: cProj.db } };
+  return { dx: cAttn.dx, grads: namedLayerPart(layer, 'attn', grads) };
 }
 
 /** RoPE on per-head q or k [H, T, d_h] at positions P …, when `config` uses it; else x itself. */

@@ -87,8 +87,8 @@
  *
  * @module
  */
-import { type GPTConfig, nExperts, usesPreLN, usesRope } from '../config.ts';
-import { type Params, paramShapes, validateParams } from '../params.ts';
+import { type GPTConfig, nExperts, nTokenRows, usesRope } from '../config.ts';
+import { type Params, modelParams, namedModelPart, paramShapes, validateParams } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
 import { type Tensor, add, assertShape, scale, zeros } from '../tensor.ts';
 import type { KeyValue } from './attention.ts';
@@ -171,7 +171,8 @@ export async function forward(params: Params, config: GPTConfig, ids: readonly n
     h = block.h; // [T, d]
     hiddenStates.push(h);
   }
-  const finalNorm = usesPreLN(config) ? normForward(params, config, 'ln_f', h) : undefined; // Pre-LN: h_n ← ln_f(h_n)
+  const { ln_f } = modelParams(params, config);
+  const finalNorm = ln_f === undefined ? undefined : normForward(ln_f, config, h); // Pre-LN: h_n ← ln_f(h_n)
   if (finalNorm !== undefined) {
     h = finalNorm.y;
     hiddenStates[config.n_layer] = h;
@@ -221,7 +222,7 @@ export async function backward(params: Params, config: GPTConfig, fwd: ForwardOu
   let dh = zeros([T, d]); // dL/dh_n
   let dTokensFromHead: Tensor | undefined; // the head's share of dW̃_e
   if (dLogits !== undefined) {
-    assertShape(dLogits, [T, fwd.embedding.params['tokens_embed.weight'].shape[0]], 'upstream.dLogits');
+    assertShape(dLogits, [T, nTokenRows(config)], 'upstream.dLogits');
     const head = await headBackward(fwd.embedding.params, hN, dLogits);
     dh = head.dh;
     dTokensFromHead = head.dTokens;
@@ -232,9 +233,11 @@ export async function backward(params: Params, config: GPTConfig, fwd: ForwardOu
   }
 
   const grads: Record<string, Tensor> = {};
-  if (fwd.finalNorm !== undefined) {
-    const lnf = normBackward(params, config, 'ln_f', fwd.finalNorm, dh);
-    Object.assign(grads, lnf.grads);
+  const { ln_f } = modelParams(params, config); // Pre-LN only
+  if (ln_f !== undefined) {
+    if (fwd.finalNorm === undefined) throw new Error('backward: config has the final norm ln_f, but the forward pass did not run it');
+    const lnf = normBackward(ln_f, config, fwd.finalNorm, dh);
+    Object.assign(grads, namedModelPart('ln_f', lnf.grads));
     dh = lnf.dx; // dL/dh_n before ln_f
   }
   for (let layer = config.n_layer - 1; layer >= 0; layer--) {
@@ -245,8 +248,8 @@ export async function backward(params: Params, config: GPTConfig, fwd: ForwardOu
 
   const emb = embeddingBackward(config, fwd.ids, dh, fwd.positionOffset); // dh is dL/dh₀ now
   const dTokensDropped = dTokensFromHead === undefined ? emb.dTokens : add(emb.dTokens, dTokensFromHead); // dW̃_e
-  grads['tokens_embed.weight'] = dropoutBackward(dTokensDropped, fwd.embedding.tokens);
-  if (!usesRope(config)) grads['positions_embed.weight'] = dropoutBackward(emb.dPositions, fwd.embedding.positions);
+  Object.assign(grads, namedModelPart('tokens_embed', { weight: dropoutBackward(dTokensDropped, fwd.embedding.tokens) }));
+  if (!usesRope(config)) Object.assign(grads, namedModelPart('positions_embed', { weight: dropoutBackward(emb.dPositions, fwd.embedding.positions) }));
 
   const ordered: Record<string, Tensor> = {}; // checkpoint order, like params
   for (const [name] of paramShapes(config)) ordered[name] = grads[name];
