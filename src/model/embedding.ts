@@ -115,6 +115,23 @@ export function embeddingDropout(params: Params, config: GPTConfig, r: Rng | und
   return { params: Object.freeze(dropped), tokens, positions };
 }
 
+/**
+ * The one embedding dropout of a training batch: `dropout.embedding` when the caller
+ * drew it already (to share it wider), else one drawn from `fork(dropout.rng, 'embedding')`;
+ * undefined when evaluating (`dropout` undefined). The original draws one mask of `we`
+ * per `model()` call, that is per batch, so every sequence of a batch uses this one.
+ * Both batch objectives draw it here: `batchLmLossAndGrads` (`gpt.ts`, L₁) and the
+ * fine-tuning loss (`train/objectives.ts`, L₃).
+ */
+export function sharedEmbeddingDropout(
+  params: Params,
+  config: GPTConfig,
+  dropout: { readonly rng: Rng; readonly embedding?: EmbeddingDropout } | undefined,
+): EmbeddingDropout | undefined {
+  if (dropout === undefined) return undefined;
+  return dropout.embedding ?? embeddingDropout(params, config, fork(dropout.rng, 'embedding'));
+}
+
 /** Gradients of {@link embeddingForward} with respect to the two matrices it reads. */
 export interface EmbeddingGrads {
   /** dL/dW_e, [n_vocab + n_special, d]: zero except the rows of the tokens in `ids`. */

@@ -94,7 +94,7 @@ import { type Tensor, add, assertShape, scale, zeros } from '../tensor.ts';
 import type { KeyValue } from './attention.ts';
 import { type BlockOutput, blockBackward, blockForward } from './block.ts';
 import { dropoutBackward } from './dropout.ts';
-import { type EmbeddingDropout, embeddingBackward, embeddingDropout, embeddingForward, validateIds } from './embedding.ts';
+import { type EmbeddingDropout, embeddingBackward, embeddingDropout, embeddingForward, sharedEmbeddingDropout, validateIds } from './embedding.ts';
 import { headBackward, headForward } from './head.ts';
 import type { LayerNormOutput } from './layernorm.ts';
 import type { MoEOutput } from './moe.ts';
@@ -280,8 +280,9 @@ export async function lmLossAndGrads(
  * The language-model loss and gradients of a batch of sequences, averaged over the
  * sequences (each sequence's loss is already a mean over its tokens), as the original
  * `tf.reduce_mean(lm_losses)`. With `dropout`, one embedding dropout for the whole
- * batch is drawn from `fork(dropout.rng, 'embedding')` (as the original's one mask of
- * `we` per batch) and sequence i draws its other masks from `fork(dropout.rng, String(i))`.
+ * batch is drawn from `fork(dropout.rng, 'embedding')` by {@link sharedEmbeddingDropout}
+ * (as the original's one mask of `we` per batch) and sequence i draws its other masks
+ * from `fork(dropout.rng, String(i))`.
  */
 export async function batchLmLossAndGrads(
   params: Params,
@@ -290,7 +291,7 @@ export async function batchLmLossAndGrads(
   dropout?: { readonly rng: Rng },
 ): Promise<{ loss: number; grads: Params; moeAuxLoss?: number }> {
   if (batch.length === 0) throw new Error('batchLmLossAndGrads: the batch is empty');
-  const embedding = dropout === undefined ? undefined : embeddingDropout(params, config, fork(dropout.rng, 'embedding'));
+  const embedding = sharedEmbeddingDropout(params, config, dropout); // one for the batch, from fork(dropout.rng, 'embedding')
   let loss = 0;
   let aux = 0;
   let sum: Params | undefined;
