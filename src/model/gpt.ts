@@ -14,10 +14,10 @@
  *
  *     forward(params, config, ids)                              ids: T token ids (u in the paper)
  *       W̃_e, W̃_p = drop(W_e), drop(W_p)                        embedding.ts   [V, d], [n_ctx, d]   (training only)
- *       h = W̃_e[ids] + W̃_p[P … P+T−1]                          embedding.ts   [T, d]        eq. 2: h₀ = U·W_e + W_p
+ *       h = W̃_e[ids] + W̃_p[T₀ … T₀+T−1]                        embedding.ts   [T, d]        eq. 2: h₀ = U·W_e + W_p
  *       for l = 1 … n:                                           block.ts                     eq. 2: h_l = transformer_block(h_{l−1})
  *         q, k, v = split_heads(h·W_attn + b_attn)               attention.ts   q [H, T, d_h]; k, v [H, S, d_h] (cache + new)
- *         w = (q·kᵀ/√d_h) ⊙ B − 1e9·(1 − B)                       attention.ts   [H, T, S]     B: the causal mask, B[i, j] = 1 iff j ≤ P + i
+ *         w = (q·kᵀ/√d_h) ⊙ B − 1e9·(1 − B)                       attention.ts   [H, T, S]     B: the causal mask, B[i, j] = 1 iff j ≤ T₀ + i
  *         a = merge_heads(drop(softmax(w))·v)                    attention.ts   [T, d]
  *         n = LN₁(h + drop(a·W_proj + b_proj))                   layernorm.ts   [T, d]        Post-LN, ε inside the rsqrt
  *         m = GELU(n·W_fc + b_fc)                                ffn.ts         [T, d_ff]     GELU: the tanh approximation
@@ -34,9 +34,9 @@
  * | symbol | meaning | GPT-1 | config field |
  * |---|---|---|---|
  * | T | positions (tokens) in this call: the sequence, or the new tokens after a cache | ≤ 512 | — |
- * | P | positions already in the key/value cache (0 without one) | — | — |
- * | S | key positions each query sees: S = P + T | ≤ 512 | — |
- * | Pₕ | with a head subscript: head h's attention probabilities, softmax(wₕ), [T, S] (`attention.ts`) | — | — |
+ * | T₀ | positions already in the key/value cache (0 without one); the T new ones sit at T₀ … T₀+T−1 (`T0` in code, `positionOffset` in `embedding.ts`) | — | — |
+ * | S | key positions each query sees: S = T₀ + T | ≤ 512 | — |
+ * | Pₕ | head h's attention probabilities, softmax(wₕ), [T, S] (`attention.ts`); P alone is always a probability, never a count | — | — |
  * | n | layers (blocks); l numbers them | 12 | `n_layer` |
  * | d | model width, the size of every hidden state h_l | 768 | `n_embd` |
  * | H | attention heads | 12 | `n_head` |
@@ -124,9 +124,9 @@ export interface ForwardOutput {
   readonly logits: Tensor;
   /** h₀, h₁, …, h_n: the embeddings then every block's output, each [T, d] (Hugging Face's `hidden_states`). */
   readonly hiddenStates: readonly Tensor[];
-  /** Attention probabilities per layer, each [n_head, T, P+T]. */
+  /** Attention probabilities per layer, each [n_head, T, S] (S = T₀ + T). */
   readonly attentions: readonly Tensor[];
-  /** Keys/values of all P+T positions per layer: pass as `past` to continue. */
+  /** Keys/values of all S = T₀ + T positions per layer: pass as `past` to continue. */
   readonly present: readonly KeyValue[];
   /** Everything each block computed (the backward pass reads it). */
   readonly blocks: readonly BlockOutput[];
