@@ -51,6 +51,11 @@
  * | U | the context: the token ids, one-hot as a matrix [T, V] | — | — |
  * | E, k | experts per block (0: one dense FFN), experts per token (`moe.ts`) | 0, — | `n_experts`, `experts_top_k` |
  *
+ * Block l's weights are read through `layerParams(params, config, l)` (`params.ts`),
+ * a typed record whose paths are the checkpoint names `h.{l}.…`: W_attn and b_attn
+ * are `.attn.c_attn.weight` and `.attn.c_attn.bias`, W_proj and b_proj `.attn.c_proj.*`,
+ * LN₁ and LN₂ `.ln_1` and `.ln_2`, W_fc and W_proj' `.mlp.c_fc.*` and `.mlp.c_proj.*`.
+ *
  * ## Dropout
  * `forward(..., { dropout: { rng } })` is a training forward pass: the embedding
  * matrices, the attention probabilities and both residual branches are dropped out
