@@ -156,7 +156,7 @@ function appendPositions(past: Tensor | undefined, now: Tensor): Tensor {
 
 /**
  * Scale by 1/√d_h, then mask_attn_weights: w·B + (−1e9)·(1 − B), for scores
- * [H, T, S] whose query i sits at absolute position T₀ + i (T₀ = S − T cached positions).
+ * [H, T, S] whose query i sits at absolute position S − T + i.
  */
 export function scaleAndMask(scores: Tensor, dH: number): Tensor {
   const [H, T, S] = scores.shape;
