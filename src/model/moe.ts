@@ -116,10 +116,10 @@ function gatherRows(x: Tensor, rows: readonly number[]): Tensor {
  * @param dropout the generator when training (the output mask is `fork(dropout, 'h.{layer}.mlp.resid')`, as the dense FFN's)
  */
 export async function moeForward(params: Params, config: GPTConfig, layer: number, x: Tensor, dropout?: Rng): Promise<MoEOutput> {
-  const w = moeParams(params, config, layer);
+  const moe = moeParams(params, config, layer);
   const [T, d] = x.shape;
   const { n_experts: E, experts_top_k: k } = architecture(config);
-  const logits = await matmul(x, w.router.weight); // r = x·W_router: [T, E]
+  const logits = await matmul(x, moe.router.weight); // r = x·W_router: [T, E]
   const probs = softmax(logits); // p: [T, E]
   const chosen = new Int32Array(T * k);
   const weights = new Float32Array(T * k);
@@ -145,7 +145,7 @@ export async function moeForward(params: Params, config: GPTConfig, layer: numbe
       experts.push({ tokens, slots });
       continue;
     }
-    const fwd = await ffnForwardWith(w.experts[e], config, gatherRows(x, tokens)); // FFN_e on its tokens
+    const fwd = await ffnForwardWith(moe.experts[e], config, gatherRows(x, tokens)); // FFN_e on its tokens
     tokens.forEach((t, r) => {
       const w = weights[t * k + slots[r]];
       for (let c = 0; c < d; c++) y64[t * d + c] += w * fwd.y.data[r * d + c];
@@ -165,7 +165,7 @@ export async function moeForward(params: Params, config: GPTConfig, layer: numbe
 
 /** Backward of {@link moeForward} given dy [T, d], including the aux loss's gradient with weight moe_aux_loss_coef/n_layer. */
 export async function moeBackward(params: Params, config: GPTConfig, layer: number, fwd: MoEOutput, dy: Tensor): Promise<FFNGrads> {
-  const w = moeParams(params, config, layer);
+  const moe = moeParams(params, config, layer);
   const [T, d] = fwd.x.shape;
   const { n_experts: E, experts_top_k: k, moe_aux_loss_coef } = architecture(config);
   const c = moe_aux_loss_coef / config.n_layer;
@@ -176,7 +176,7 @@ export async function moeBackward(params: Params, config: GPTConfig, layer: numb
   for (let e = 0; e < E; e++) {
     const { tokens, slots, fwd: ef } = fwd.experts[e];
     if (ef === undefined) {
-      experts.push(zeroGrads(w.experts[e]));
+      experts.push(zeroGrads(moe.experts[e]));
       continue;
     }
     const dOut = new Float32Array(tokens.length * d); // w_{t,e}·dỹ_t per gathered row
@@ -189,7 +189,7 @@ export async function moeBackward(params: Params, config: GPTConfig, layer: numb
       }
       dw[j] = s;
     });
-    const g = await ffnBackwardWith(w.experts[e], config, ef, tensor([tokens.length, d], dOut));
+    const g = await ffnBackwardWith(moe.experts[e], config, ef, tensor([tokens.length, d], dOut));
     experts.push(g.grads);
     tokens.forEach((t, r) => {
       for (let col = 0; col < d; col++) dx64[t * d + col] += g.dx.data[r * d + col];
@@ -207,7 +207,7 @@ export async function moeBackward(params: Params, config: GPTConfig, layer: numb
     }
     for (let j = 0; j < k; j++) dr[t * E + fwd.chosen[t * k + j]] += fwd.weights[t * k + j] * (dw[t * k + j] - dot);
   }
-  const router = await conv1dBackward(fwd.x, w.router.weight, tensor([T, E], dr)); // dx = dr·Wᵀ, dW = xᵀ·dr (its db is unused: no bias)
+  const router = await conv1dBackward(fwd.x, moe.router.weight, tensor([T, E], dr)); // dx = dr·Wᵀ, dW = xᵀ·dr (its db is unused: no bias)
   const grads: MoEParams = { router: { weight: router.dw }, experts };
   return { dx: add(tensor([T, d], Float32Array.from(dx64)), router.dx), grads: namedLayerPart(layer, 'mlp', grads) };
 }
