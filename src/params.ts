@@ -22,6 +22,13 @@
  *
  * Conv1D weights are stored [in, out] ("nx, nf"), so a linear layer is `x · W + b`.
  *
+ * ## Typed access
+ * The modules never build these names themselves: {@link layerParams} gives block i's
+ * tensors as a typed record whose paths are the names (`.attn.c_attn.weight` is
+ * `h.{i}.attn.c_attn.weight`), {@link modelParams} the whole model's, and
+ * {@link namedLayerPart} / {@link namedModelPart} turn a record of gradients shaped
+ * like the parameters back into names. A misspelled name is then a type error.
+ *
  * ## The later decoders' switches (`config.ts`, docs/evolution.md)
  * Off by default; each changes the list above only as follows (HF LLaMA/Mixtral-like):
  *
@@ -41,6 +48,150 @@ import { type Tensor, assertShape, full, tensor, zeros } from './tensor.ts';
 
 /** All parameters of a model, by Hugging Face name. */
 export type Params = Readonly<Record<string, Tensor>>;
+
+/**
+ * A Conv1D (linear) layer's two tensors: `weight` [nx, nf] and `bias` [nf]
+ * (`c_attn`, `c_proj`, `c_fc`, `c_gate`).
+ */
+export interface LinearParams {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+}
+
+/** A norm's gain g (`weight`, [d]) and bias b (`bias`, [d]); RMSNorm (`normalization: rmsnorm`) has no bias. */
+export interface NormParams {
+  readonly weight: Tensor;
+  readonly bias?: Tensor;
+}
+
+/** A block's attention, `h.{i}.attn.*`: c_attn ([d, 3d], [3d]) and c_proj ([d, d], [d]). */
+export interface AttentionParams {
+  readonly c_attn: LinearParams;
+  readonly c_proj: LinearParams;
+}
+
+/**
+ * One feed-forward network, `h.{i}.mlp.*` (or an expert's `h.{i}.mlp.experts.{e}.*`):
+ * c_fc ([d, d_ff], [d_ff]), c_gate (same shapes; `afn: swiglu` only), c_proj ([d_ff, d], [d]).
+ */
+export interface FFNParams {
+  readonly c_fc: LinearParams;
+  readonly c_gate?: LinearParams;
+  readonly c_proj: LinearParams;
+}
+
+/** A block's mixture of experts (`n_experts: E`), `h.{i}.mlp.*`: the router's weight [d, E] (no bias) and E FFNs. */
+export interface MoEParams {
+  readonly router: { readonly weight: Tensor };
+  readonly experts: readonly FFNParams[];
+}
+
+/**
+ * Block i's parameters, `h.{i}.*`, as a typed record whose paths are the checkpoint
+ * names: `layerParams(params, config, i).attn.c_attn.weight` is `h.{i}.attn.c_attn.weight`.
+ * `mlp` is one dense FFN, or a {@link MoEParams} with experts (`'experts' in mlp` tells them apart).
+ */
+export interface LayerParams {
+  readonly attn: AttentionParams;
+  readonly ln_1: NormParams;
+  readonly mlp: FFNParams | MoEParams;
+  readonly ln_2: NormParams;
+}
+
+/**
+ * The whole model's parameters as a typed record, in checkpoint order: W_e, W_p
+ * (absent with `position_embedding: rope`), the blocks, and the final norm (Pre-LN only).
+ */
+export interface ModelParams {
+  readonly positions_embed?: { readonly weight: Tensor };
+  readonly tokens_embed: { readonly weight: Tensor };
+  readonly h: readonly LayerParams[];
+  readonly ln_f?: NormParams;
+}
+
+/** `params[name]`, or a one-line error naming the missing parameter. */
+function need(params: Params, name: string): Tensor {
+  const t = params[name];
+  if (t === undefined) throw new Error(`missing parameter ${name}`);
+  return t;
+}
+
+/** The gain and (LayerNorm only) the bias of norm `name` (`h.{i}.ln_1`, `h.{i}.ln_2`, `ln_f`). */
+function normParams(params: Params, config: GPTConfig, name: string): NormParams {
+  const weight = need(params, `${name}.weight`);
+  return usesRMSNorm(config) ? { weight } : { weight, bias: need(params, `${name}.bias`) };
+}
+
+/** The Conv1D `name`'s weight and bias. */
+function linearParams(params: Params, name: string): LinearParams {
+  return { weight: need(params, `${name}.weight`), bias: need(params, `${name}.bias`) };
+}
+
+/** One FFN under `prefix` (`h.{i}.mlp.` or `h.{i}.mlp.experts.{e}.`); c_gate with SwiGLU only. */
+function ffnParams(params: Params, config: GPTConfig, prefix: string): FFNParams {
+  const c_fc = linearParams(params, `${prefix}c_fc`);
+  const c_proj = linearParams(params, `${prefix}c_proj`);
+  return config.afn === 'swiglu' ? { c_fc, c_gate: linearParams(params, `${prefix}c_gate`), c_proj } : { c_fc, c_proj };
+}
+
+/**
+ * Block `layer`'s parameters as a typed record ({@link LayerParams}): the one place
+ * where the model builds a block's parameter names, so a misspelled name in a module
+ * is a type error. The record holds exactly the tensors `config`'s switches give the
+ * block (the list of {@link blockParamShapes}); the tensors are `params`' own, not copies.
+ * @throws a one-line error naming a parameter that `config` needs and `params` lacks.
+ */
+export function layerParams(params: Params, config: GPTConfig, layer: number): LayerParams {
+  const p = `h.${layer}.`;
+  const E = nExperts(config);
+  const mlp: FFNParams | MoEParams = E === 0
+    ? ffnParams(params, config, `${p}mlp.`)
+    : { router: { weight: need(params, `${p}mlp.router.weight`) }, experts: Array.from({ length: E }, (_, e) => ffnParams(params, config, `${p}mlp.experts.${e}.`)) };
+  return {
+    attn: { c_attn: linearParams(params, `${p}attn.c_attn`), c_proj: linearParams(params, `${p}attn.c_proj`) },
+    ln_1: normParams(params, config, `${p}ln_1`),
+    mlp,
+    ln_2: normParams(params, config, `${p}ln_2`),
+  };
+}
+
+/** The whole model's parameters as a typed record ({@link ModelParams}); the blocks are {@link layerParams}. */
+export function modelParams(params: Params, config: GPTConfig): ModelParams {
+  return {
+    ...(usesRope(config) ? {} : { positions_embed: { weight: need(params, 'positions_embed.weight') } }),
+    tokens_embed: { weight: need(params, 'tokens_embed.weight') },
+    h: Array.from({ length: config.n_layer }, (_, i) => layerParams(params, config, i)),
+    ...(usesPreLN(config) ? { ln_f: normParams(params, config, 'ln_f') } : {}),
+  };
+}
+
+/** Appends the tensors of a typed record under `prefix`, by path (`c_attn` → `weight` gives `{prefix}c_attn.weight`; an array's index is a path segment). */
+function flatten(prefix: string, tree: object, out: Record<string, Tensor>): void {
+  for (const [key, value] of Object.entries(tree) as [string, Tensor | object | undefined][]) {
+    if (value === undefined) continue; // a field the config's switches leave out
+    if ('shape' in value && 'data' in value) out[`${prefix}${key}`] = value;
+    else flatten(`${prefix}${key}.`, value, out);
+  }
+}
+
+/**
+ * The inverse of {@link layerParams} for one part of block `layer`: a typed record of
+ * tensors (the part's parameters, or their gradients) by checkpoint name, in the
+ * record's order. E.g. `namedLayerPart(0, 'attn', { c_attn: { weight, bias }, c_proj: … })`
+ * is `{ 'h.0.attn.c_attn.weight': weight, 'h.0.attn.c_attn.bias': bias, … }`.
+ */
+export function namedLayerPart<K extends keyof LayerParams>(layer: number, part: K, record: LayerParams[K]): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  flatten(`h.${layer}.${part}.`, record, out);
+  return out;
+}
+
+/** The same for a part outside the blocks: `namedModelPart('ln_f', { weight, bias })` is `{ 'ln_f.weight': weight, 'ln_f.bias': bias }`. */
+export function namedModelPart<K extends Exclude<keyof ModelParams, 'h'>>(part: K, record: NonNullable<ModelParams[K]>): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  flatten(`${part}.`, record, out);
+  return out;
+}
 
 /** The parameter names of block `i`, in checkpoint order (of GPT-1, or of `config`'s variant if given). */
 export function blockParamNames(i: number, config: GPTConfig = GPT1): string[] {

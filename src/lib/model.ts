@@ -9,4 +9,4 @@ import '../kernels/node.ts'; // Node's backend hooks: process.env, Dawn (WebGPU)
 export { type ForwardOptions, type ForwardOutput, type Upstream, forward, backward, lmLossAndGrads, batchLmLossAndGrads, cachedLength, addGrads, scaleGrads } from '../model/gpt.ts';
 export { type KeyValue } from '../model/attention.ts';
 export { type Activation, type GPTConfig, GPT1, makeConfig, nTokenRows, dHead, validateConfig } from '../config.ts';
-export { type Params, blockParamNames, paramShapes, countParams, validateParams, initParams } from '../params.ts';
+export { type Params, type LayerParams, type ModelParams, type AttentionParams, type FFNParams, type MoEParams, type NormParams, type LinearParams, blockParamNames, paramShapes, countParams, validateParams, initParams, layerParams, modelParams, namedLayerPart, namedModelPart } from '../params.ts';

@@ -35,6 +35,14 @@
  * `w = mask_attn_weights(w)`, `w = softmax(w)`, `a = tf.matmul(w, v)`),
  * `merge_heads`, and `conv1d(a, 'c_proj', n_state, 1)`.
  *
+ * ## Key/value cache
+ * For generation, the keys and values of earlier positions can be passed in as
+ * `past`; then x holds only the T new positions, which sit at absolute positions
+ * T₀ … T₀+T−1 after the T₀ cached ones. Each query then sees S = T₀ + T key positions:
+ * Kₕ and Vₕ are [S, d_h] (the cached rows, then the new ones), the scores are [T, S],
+ * and the mask becomes B[i, j] = 1 if j ≤ T₀ + i. Without a cache T₀ = 0 and S = T:
+ * the formula above.
+ *
  * ## Dropout (training only)
  * Two dropouts, exactly where the original has them: on the probabilities, after the
  * softmax and before ·V (`_attn`: `w = dropout(w, attn_pdrop, train)`), so
@@ -42,7 +50,8 @@
  * resid_pdrop, train)`), so y = drop(a·W_proj + b_proj).
  *
  * ## Backward
- * Reverse order, one line per forward line (P̃ = drop(P), ỹ = a·W_proj + b_proj):
+ * Reverse order, one line per forward line (P̃ₕ = drop(Pₕ), ỹ = a·W_proj + b_proj; S key
+ * positions as above):
  *
  *     dỹ = drop(dy)                                                  [T, d]
  *     da = dỹ·W_projᵀ, dW_proj = aᵀ·dỹ, db_proj = Σₜ dỹ             (conv1d backward)
@@ -60,18 +69,12 @@
  * The mask line is w = s·B/√d_h − 1e9·(1 − B), whose derivative in s is B/√d_h: a
  * masked score's gradient is exactly 0, so no future position receives gradient from
  * a past one. (Its softmax weight is exactly 0 too, so dwₕ is already 0 there.)
- * With a key/value cache (P > 0) the cached keys and values are constants: only the
+ * With a key/value cache (T₀ > 0) the cached keys and values are constants: only the
  * last T rows of dKₕ and dVₕ belong to x.
- *
- * ## Key/value cache
- * For generation, the keys and values of earlier positions can be passed in as
- * `past`; then x holds only the T new positions, which sit at absolute positions
- * P … P+T−1 after the P cached ones, the scores are [T, P+T], and the mask becomes
- * B[i, j] = 1 if j ≤ P + i. With P = 0 this is the formula above.
  *
  * ## RoPE (switch, `rope.ts`)
  * With `position_embedding: rope`, Qₕ and the new Kₕ are rotated to their absolute
- * positions P … P+T−1 right after split_heads (the cache holds rotated keys), and in
+ * positions T₀ … T₀+T−1 right after split_heads (the cache holds rotated keys), and in
  * the backward dQₕ and the new rows of dKₕ are rotated back (Rᵀ). `q` and `present.k`
  * then hold the rotated vectors. Off (GPT-1): nothing changes.
  *
@@ -79,7 +82,7 @@
  */
 import { type GPTConfig, architecture, usesRope } from '../config.ts';
 import { bmm, bmmNT, bmmTN } from '../kernels/matmul.ts';
-import type { Params } from '../params.ts';
+import { type AttentionParams, type Params, layerParams, namedLayerPart } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
 import { type Tensor, tensor } from '../tensor.ts';
 import { conv1dBackward, conv1dForward } from './conv1d.ts';
@@ -87,7 +90,7 @@ import { type DropoutMask, dropoutBackward, dropoutForward, dropoutMask } from '
 import { ropeBackward, ropeForward } from './rope.ts';
 import { softmax, softmaxBackward } from './softmax.ts';
 
-/** Keys and values of the positions seen so far, per head: both [n_head, P, d_h]. */
+/** Keys and values of the positions seen so far, per head: both [n_head, T₀, d_h]. */
 export interface KeyValue {
   readonly k: Tensor;
   readonly v: Tensor;
@@ -99,15 +102,15 @@ export interface AttentionOutput {
   readonly y: Tensor;
   /** The input x, [T, d]. */
   readonly x: Tensor;
-  /** Attention probabilities Pₕ, [n_head, T, P+T]; exactly 0 above the causal diagonal. Before dropout. */
+  /** Attention probabilities Pₕ, [n_head, T, S] (S = T₀ + T); exactly 0 above the causal diagonal. Before dropout. */
   readonly probs: Tensor;
   /** Queries per head, [n_head, T, d_h]. */
   readonly q: Tensor;
-  /** Keys and values of all P+T positions, per head: the cache for the next step. */
+  /** Keys and values of all S = T₀ + T positions, per head: the cache for the next step. */
   readonly present: KeyValue;
   /** Merged head outputs a (input of c_proj), [T, d]. */
   readonly a: Tensor;
-  /** Attention dropout mask on the probabilities, [n_head, T, P+T]; undefined when not training. */
+  /** Attention dropout mask on the probabilities, [n_head, T, S]; undefined when not training. */
   readonly probsDrop?: DropoutMask;
   /** Residual dropout mask on the c_proj output, [T, d]; undefined when not training. */
   readonly residDrop?: DropoutMask;
@@ -147,17 +150,17 @@ export function mergeHeads(x: Tensor): Tensor {
   return tensor([T, H * dH], out);
 }
 
-/** Appends T new positions to P cached ones along the position axis: [H, P, d_h] + [H, T, d_h] → [H, P+T, d_h]. */
+/** Appends T new positions to T₀ cached ones along the position axis: [H, T₀, d_h] + [H, T, d_h] → [H, T₀+T, d_h]. */
 function appendPositions(past: Tensor | undefined, now: Tensor): Tensor {
   if (past === undefined) return now;
-  const [H, P, dH] = past.shape;
+  const [H, T0, dH] = past.shape;
   const T = now.shape[1];
-  const out = new Float32Array(H * (P + T) * dH);
+  const out = new Float32Array(H * (T0 + T) * dH);
   for (let h = 0; h < H; h++) {
-    out.set(past.data.subarray(h * P * dH, (h + 1) * P * dH), h * (P + T) * dH);
-    out.set(now.data.subarray(h * T * dH, (h + 1) * T * dH), (h * (P + T) + P) * dH);
+    out.set(past.data.subarray(h * T0 * dH, (h + 1) * T0 * dH), h * (T0 + T) * dH);
+    out.set(now.data.subarray(h * T * dH, (h + 1) * T * dH), (h * (T0 + T) + T0) * dH);
   }
-  return tensor([H, P + T, dH], out);
+  return tensor([H, T0 + T, dH], out);
 }
 
 /**
@@ -171,14 +174,14 @@ function appendPositions(past: Tensor | undefined, now: Tensor): Tensor {
  */
 export function scaleAndMask(scores: Tensor, dH: number): Tensor {
   const [H, T, S] = scores.shape;
-  const P = S - T;
+  const T0 = S - T; // cached positions
   const scale = 1 / Math.sqrt(dH);
   const out = new Float32Array(scores.data.length);
   for (let h = 0; h < H; h++) {
     for (let i = 0; i < T; i++) {
       for (let j = 0; j < S; j++) {
         const idx = (h * T + i) * S + j;
-        const b = j <= P + i ? 1 : 0; // B[i, j]
+        const b = j <= T0 + i ? 1 : 0; // B[i, j]
         out[idx] = scores.data[idx] * scale * b + MASK_VALUE * (1 - b);
       }
     }
@@ -193,12 +196,12 @@ export function scaleAndMask(scores: Tensor, dH: number): Tensor {
  */
 export function scaleAndMaskBackward(dScores: Tensor, dH: number): Tensor {
   const [H, T, S] = dScores.shape;
-  const P = S - T;
+  const T0 = S - T; // cached positions
   const scale = 1 / Math.sqrt(dH);
   const out = new Float32Array(dScores.data.length);
   for (let h = 0; h < H; h++) {
     for (let i = 0; i < T; i++) {
-      for (let j = 0; j <= P + i; j++) { // B[i, j] = 1 only for j ≤ P + i; the rest stay 0
+      for (let j = 0; j <= T0 + i; j++) { // B[i, j] = 1 only for j ≤ T₀ + i; the rest stay 0
         const idx = (h * T + i) * S + j;
         out[idx] = dScores.data[idx] * scale;
       }
@@ -216,15 +219,16 @@ export function scaleAndMaskBackward(dScores: Tensor, dH: number): Tensor {
  *   undefined for evaluation
  */
 export async function attentionForward(params: Params, config: GPTConfig, layer: number, x: Tensor, past?: KeyValue, dropout?: Rng): Promise<AttentionOutput> {
-  const p = `h.${layer}.attn.`;
+  const { c_attn, c_proj } = layerParams(params, config, layer).attn;
+  const p = `h.${layer}.attn.`; // the dropout streams' names
   const d = config.n_embd;
   const H = config.n_head;
   const dH = d / H;
 
-  const qkv = await conv1dForward(x, params[`${p}c_attn.weight`], params[`${p}c_attn.bias`]); // [T, 3d]
-  const P = past?.k.shape[1] ?? 0;
-  const q = rotateQK(config, splitHeads(qkv, 0, H, dH), P); // [H, T, d_h] (RoPE: rotated)
-  const k = appendPositions(past?.k, rotateQK(config, splitHeads(qkv, d, H, dH), P)); // [H, S, d_h], S = P + T
+  const qkv = await conv1dForward(x, c_attn.weight, c_attn.bias); // [T, 3d]
+  const T0 = past?.k.shape[1] ?? 0; // cached positions
+  const q = rotateQK(config, splitHeads(qkv, 0, H, dH), T0); // [H, T, d_h] (RoPE: rotated)
+  const k = appendPositions(past?.k, rotateQK(config, splitHeads(qkv, d, H, dH), T0)); // [H, S, d_h], S = T₀ + T
   const v = appendPositions(past?.v, splitHeads(qkv, 2 * d, H, dH)); // [H, S, d_h]
 
   const scores = await bmmNT(q, k); // Qₕ·Kₕᵀ: [H, T, S]
@@ -232,7 +236,7 @@ export async function attentionForward(params: Params, config: GPTConfig, layer:
   const probsDrop = dropout === undefined ? undefined : dropoutMask(fork(dropout, `${p}probs`), probs.shape, config.attn_pdrop);
   const heads = await bmm(dropoutForward(probs, probsDrop), v); // drop(Pₕ)·Vₕ: [H, T, d_h]
   const a = mergeHeads(heads); // [T, d]
-  const proj = await conv1dForward(a, params[`${p}c_proj.weight`], params[`${p}c_proj.bias`]); // [T, d]
+  const proj = await conv1dForward(a, c_proj.weight, c_proj.bias); // [T, d]
   const residDrop = dropout === undefined ? undefined : dropoutMask(fork(dropout, `${p}resid`), proj.shape, config.resid_pdrop);
   const y = dropoutForward(proj, residDrop); // [T, d]
   return { y, x, probs, q, present: { k, v }, a, probsDrop, residDrop, ...(usesRope(config) ? { qkv } : {}) };
@@ -251,7 +255,7 @@ export interface AttentionGrads {
  * module documentation), given dy = dL/dy [T, d].
  */
 export async function attentionBackward(params: Params, config: GPTConfig, layer: number, fwd: AttentionOutput, dy: Tensor): Promise<AttentionGrads> {
-  const p = `h.${layer}.attn.`;
+  const { c_attn, c_proj } = layerParams(params, config, layer).attn;
   const d = config.n_embd;
   const H = config.n_head;
   const dH = d / H;
@@ -259,7 +263,7 @@ export async function attentionBackward(params: Params, config: GPTConfig, layer
   const { k, v } = fwd.present; // [H, S, d_h]
 
   const dProj = dropoutBackward(dy, fwd.residDrop); // [T, d]
-  const cProj = await conv1dBackward(fwd.a, params[`${p}c_proj.weight`], dProj); // da: [T, d]
+  const cProj = await conv1dBackward(fwd.a, c_proj.weight, dProj); // da: [T, d]
   const dHeads = splitHeads(cProj.dx, 0, H, dH); // [H, T, d_h]
   const dProbsDropped = await bmmNT(dHeads, v); // daₕ·Vₕᵀ: [H, T, S]
   const dV = await bmmTN(dropoutForward(fwd.probs, fwd.probsDrop), dHeads); // P̃ₕᵀ·daₕ: [H, S, d_h]
@@ -268,28 +272,21 @@ export async function attentionBackward(params: Params, config: GPTConfig, layer
   const dQ = await bmm(dScores, k); // dsₕ·Kₕ: [H, T, d_h]
   const dK = await bmmTN(dScores, fwd.q); // dsₕᵀ·Qₕ: [H, S, d_h]
 
-  const P = k.shape[1] - T;
-  const dQKV = joinHeads([unrotateQK(config, dQ, P), unrotateQK(config, lastPositions(dK, T), P), lastPositions(dV, T)]); // [T, 3d]
-  const cAttn = await conv1dBackward(fwd.x, params[`${p}c_attn.weight`], dQKV); // dx: [T, d]
-  return {
-    dx: cAttn.dx,
-    grads: {
-      [`${p}c_attn.weight`]: cAttn.dw,
-      [`${p}c_attn.bias`]: cAttn.db,
-      [`${p}c_proj.weight`]: cProj.dw,
-      [`${p}c_proj.bias`]: cProj.db,
-    },
-  };
+  const T0 = k.shape[1] - T; // cached positions
+  const dQKV = joinHeads([unrotateQK(config, dQ, T0), unrotateQK(config, lastPositions(dK, T), T0), lastPositions(dV, T)]); // [T, 3d]
+  const cAttn = await conv1dBackward(fwd.x, c_attn.weight, dQKV); // dx: [T, d]
+  const grads: AttentionParams = { c_attn: { weight: cAttn.dw, bias: cAttn.db }, c_proj: { weight: cProj.dw, bias: cProj.db } };
+  return { dx: cAttn.dx, grads: namedLayerPart(layer, 'attn', grads) };
 }
 
-/** RoPE on per-head q or k [H, T, d_h] at positions P …, when `config` uses it; else x itself. */
-function rotateQK(config: GPTConfig, x: Tensor, P: number): Tensor {
-  return usesRope(config) ? ropeForward(x, P, architecture(config).rope_theta) : x;
+/** RoPE on per-head q or k [H, T, d_h] at positions T₀ …, when `config` uses it; else x itself. */
+function rotateQK(config: GPTConfig, x: Tensor, T0: number): Tensor {
+  return usesRope(config) ? ropeForward(x, T0, architecture(config).rope_theta) : x;
 }
 
 /** The backward of {@link rotateQK}: Rᵀ·dx, or dx itself. */
-function unrotateQK(config: GPTConfig, dx: Tensor, P: number): Tensor {
-  return usesRope(config) ? ropeBackward(dx, P, architecture(config).rope_theta) : dx;
+function unrotateQK(config: GPTConfig, dx: Tensor, T0: number): Tensor {
+  return usesRope(config) ? ropeBackward(dx, T0, architecture(config).rope_theta) : dx;
 }
 
 /** The last T positions of [H, S, d_h]: [H, T, d_h] (drops the cached positions' rows). */

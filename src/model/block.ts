@@ -39,7 +39,7 @@
  * @module
  */
 import { type GPTConfig, usesPreLN } from '../config.ts';
-import type { Params } from '../params.ts';
+import { type NormParams, type Params, layerParams, namedLayerPart } from '../params.ts';
 import type { Rng } from '../random.ts';
 import { type Tensor, add } from '../tensor.ts';
 import { type AttentionOutput, type KeyValue, attentionBackward, attentionForward } from './attention.ts';
@@ -71,12 +71,12 @@ export interface BlockOutput {
  */
 export async function blockForward(params: Params, config: GPTConfig, layer: number, x: Tensor, past?: KeyValue, dropout?: Rng): Promise<BlockOutput> {
   if (usesPreLN(config)) return preLnBlockForward(params, config, layer, x, past, dropout);
-  const p = `h.${layer}.`;
+  const { ln_1, ln_2 } = layerParams(params, config, layer);
   const attn = await attentionForward(params, config, layer, x, past, dropout);
-  const ln1 = normForward(params, config, `${p}ln_1`, add(x, attn.y));
+  const ln1 = normForward(ln_1, config, add(x, attn.y));
   const n = ln1.y;
   const ffn = await mlpForward(params, config, layer, n, dropout);
-  const ln2 = normForward(params, config, `${p}ln_2`, add(n, ffn.y));
+  const ln2 = normForward(ln_2, config, add(n, ffn.y));
   return { h: ln2.y, x, attn, ln1, ffn, ln2 };
 }
 
@@ -91,12 +91,17 @@ export interface BlockGrads {
 /** Backward of block `layer` given dh = dL/dh [T, d]. */
 export async function blockBackward(params: Params, config: GPTConfig, layer: number, fwd: BlockOutput, dh: Tensor): Promise<BlockGrads> {
   if (usesPreLN(config)) return preLnBlockBackward(params, config, layer, fwd, dh);
-  const p = `h.${layer}.`;
-  const ln2 = normBackward(params, config, `${p}ln_2`, fwd.ln2, dh); // dz₂: [T, d]
+  const { ln_1, ln_2 } = layerParams(params, config, layer);
+  const ln2 = normBackward(ln_2, config, fwd.ln2, dh); // dz₂: [T, d]
   const ffn = await mlpBackward(params, config, layer, fwd.ffn, ln2.dx);
   const dn = add(ln2.dx, ffn.dx); // [T, d]
-  const ln1 = normBackward(params, config, `${p}ln_1`, fwd.ln1, dn); // dz₁: [T, d]
+  const ln1 = normBackward(ln_1, config, fwd.ln1, dn); // dz₁: [T, d]
   const attn = await attentionBackward(params, config, layer, fwd.attn, ln1.dx);
   const dx = add(ln1.dx, attn.dx); // [T, d]
-  return { dx, grads: { ...attn.grads, ...ln1.grads, ...ffn.grads, ...ln2.grads } };
+  return { dx, grads: blockGrads(layer, attn.grads, ln1.grads, ffn.grads, ln2.grads) };
+}
+
+/** A block's gradients by name, in checkpoint order: the attention's and the FFN's (already named), and the two norms'. */
+export function blockGrads(layer: number, attn: Readonly<Record<string, Tensor>>, ln1: NormParams, mlp: Readonly<Record<string, Tensor>>, ln2: NormParams): Readonly<Record<string, Tensor>> {
+  return { ...attn, ...namedLayerPart(layer, 'ln_1', ln1), ...mlp, ...namedLayerPart(layer, 'ln_2', ln2) };
 }

@@ -43,7 +43,7 @@
  * @module
  */
 import { type GPTConfig, nTokenRows, usesRope } from '../config.ts';
-import type { Params } from '../params.ts';
+import { type Params, modelParams, namedModelPart } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
 import { type Tensor, tensor } from '../tensor.ts';
 import { type DropoutMask, dropoutForward, dropoutMask } from './dropout.ts';
@@ -78,8 +78,9 @@ export function validateIds(config: GPTConfig, ids: readonly number[], positionO
 export function embeddingForward(params: Params, config: GPTConfig, ids: readonly number[], positionOffset = 0): Tensor {
   validateIds(config, ids, positionOffset);
   const d = config.n_embd;
-  const We = params['tokens_embed.weight'].data; // [n_vocab + n_special, d]
-  const Wp = usesRope(config) ? new Float32Array((positionOffset + ids.length) * d) : params['positions_embed.weight'].data; // [n_ctx, d] (RoPE: zeros, adding 0 exactly)
+  const { tokens_embed, positions_embed } = modelParams(params, config);
+  const We = tokens_embed.weight.data; // [n_vocab + n_special, d]
+  const Wp = positions_embed?.weight.data ?? new Float32Array((positionOffset + ids.length) * d); // [n_ctx, d] (RoPE: zeros, adding 0 exactly)
   const h = new Float32Array(ids.length * d); // [T, d]
   for (let t = 0; t < ids.length; t++) {
     const tokenRow = ids[t] * d;
@@ -107,13 +108,32 @@ export interface EmbeddingDropout {
  */
 export function embeddingDropout(params: Params, config: GPTConfig, r: Rng | undefined): EmbeddingDropout {
   if (r === undefined || config.embd_pdrop === 0) return { params };
-  const We = params['tokens_embed.weight']; // [n_vocab + n_special, d]
-  const Wp = params['positions_embed.weight']; // [n_ctx, d]
+  const { tokens_embed, positions_embed } = modelParams(params, config);
+  const We = tokens_embed.weight; // [n_vocab + n_special, d]
   const tokens = dropoutMask(fork(r, 'tokens_embed.weight'), We.shape, config.embd_pdrop);
-  if (usesRope(config)) return { params: Object.freeze({ ...params, 'tokens_embed.weight': dropoutForward(We, tokens) }), tokens };
+  const droppedTokens = namedModelPart('tokens_embed', { weight: dropoutForward(We, tokens) });
+  if (positions_embed === undefined) return { params: Object.freeze({ ...params, ...droppedTokens }), tokens }; // RoPE: no W_p
+  const Wp = positions_embed.weight; // [n_ctx, d]
   const positions = dropoutMask(fork(r, 'positions_embed.weight'), Wp.shape, config.embd_pdrop);
-  const dropped = { ...params, 'tokens_embed.weight': dropoutForward(We, tokens), 'positions_embed.weight': dropoutForward(Wp, positions) };
+  const dropped = { ...params, ...droppedTokens, ...namedModelPart('positions_embed', { weight: dropoutForward(Wp, positions) }) };
   return { params: Object.freeze(dropped), tokens, positions };
+}
+
+/**
+ * The one embedding dropout of a training batch: `dropout.embedding` when the caller
+ * drew it already (to share it wider), else one drawn from `fork(dropout.rng, 'embedding')`;
+ * undefined when evaluating (`dropout` undefined). The original draws one mask of `we`
+ * per `model()` call, that is per batch, so every sequence of a batch uses this one.
+ * Both batch objectives draw it here: `batchLmLossAndGrads` (`gpt.ts`, L₁) and the
+ * fine-tuning loss (`train/objectives.ts`, L₃).
+ */
+export function sharedEmbeddingDropout(
+  params: Params,
+  config: GPTConfig,
+  dropout: { readonly rng: Rng; readonly embedding?: EmbeddingDropout } | undefined,
+): EmbeddingDropout | undefined {
+  if (dropout === undefined) return undefined;
+  return dropout.embedding ?? embeddingDropout(params, config, fork(dropout.rng, 'embedding'));
 }
 
 /** Gradients of {@link embeddingForward} with respect to the two matrices it reads. */

@@ -44,14 +44,14 @@
  *     relu′(u)  = 1 if u > 0 else 0            (0 at the kink, like TensorFlow's ReluGrad)
  *
  * ## Switches (docs/evolution.md)
- * `afn: swiglu` is the gated FFN of `swiglu.ts` ({@link ffnForwardAt} hands it over).
+ * `afn: swiglu` is the gated FFN of `swiglu.ts` ({@link ffnForwardWith} hands it over).
  * Each expert of a mixture (`moe.ts`) is this FFN with its parameters under
- * `h.{i}.mlp.experts.{e}.`: {@link ffnForwardAt} takes that prefix. Off: GPT-1's FFN.
+ * `h.{i}.mlp.experts.{e}.`: {@link ffnForwardWith} takes its weights. Off: GPT-1's FFN.
  *
  * @module
  */
 import type { Activation, GPTConfig } from '../config.ts';
-import type { Params } from '../params.ts';
+import { type FFNParams, type Params, layerParams, namedLayerPart } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
 import { type Tensor, map, tensor } from '../tensor.ts';
 import { conv1dBackward, conv1dForward } from './conv1d.ts';
@@ -126,18 +126,21 @@ export interface FFNOutput {
  *   `fork(dropout, 'h.{layer}.mlp.resid')`); undefined for evaluation
  */
 export async function ffnForward(params: Params, config: GPTConfig, layer: number, x: Tensor, dropout?: Rng): Promise<FFNOutput> {
-  return ffnForwardAt(params, config, `h.${layer}.mlp.`, x, dropout);
+  return ffnForwardWith(denseFFN(params, config, layer), config, x, dropout === undefined ? undefined : fork(dropout, `h.${layer}.mlp.resid`));
 }
 
-/** {@link ffnForward} with the parameters under `prefix` (a block's `h.{i}.mlp.`, or an expert's in `moe.ts`); `swiglu` goes to `swiglu.ts`. */
-export async function ffnForwardAt(params: Params, config: GPTConfig, prefix: string, x: Tensor, dropout?: Rng): Promise<FFNOutput> {
-  if (config.afn === 'swiglu') return swigluForward(params, config, prefix, x, dropout);
-  const p = prefix;
+/**
+ * {@link ffnForward} with the weights given: a block's `mlp`, or an expert's in `moe.ts`;
+ * `swiglu` goes to `swiglu.ts`.
+ * @param resid the generator of the output's dropout mask when training; undefined for evaluation
+ */
+export async function ffnForwardWith(w: FFNParams, config: GPTConfig, x: Tensor, resid?: Rng): Promise<FFNOutput> {
+  if (config.afn === 'swiglu') return swigluForward(w, config, x, resid);
   const act = ACTIVATIONS[config.afn];
-  const u = await conv1dForward(x, params[`${p}c_fc.weight`], params[`${p}c_fc.bias`]); // [T, n_inner]
+  const u = await conv1dForward(x, w.c_fc.weight, w.c_fc.bias); // [T, n_inner]
   const g = map(u, act); // [T, n_inner]
-  const h2 = await conv1dForward(g, params[`${p}c_proj.weight`], params[`${p}c_proj.bias`]); // [T, d]
-  const drop = dropout === undefined ? undefined : dropoutMask(fork(dropout, `${p}resid`), h2.shape, config.resid_pdrop);
+  const h2 = await conv1dForward(g, w.c_proj.weight, w.c_proj.bias); // [T, d]
+  const drop = resid === undefined ? undefined : dropoutMask(resid, h2.shape, config.resid_pdrop);
   const y = dropoutForward(h2, drop); // [T, d]
   return { y, x, u, g, drop };
 }
@@ -152,26 +155,25 @@ export interface FFNGrads {
 
 /** Backward of the feed-forward network of block `layer`, given dy [T, d]. */
 export async function ffnBackward(params: Params, config: GPTConfig, layer: number, fwd: FFNOutput, dy: Tensor): Promise<FFNGrads> {
-  return ffnBackwardAt(params, config, `h.${layer}.mlp.`, fwd, dy);
+  const g = await ffnBackwardWith(denseFFN(params, config, layer), config, fwd, dy);
+  return { dx: g.dx, grads: namedLayerPart(layer, 'mlp', g.grads) };
 }
 
-/** {@link ffnBackward} with the parameters under `prefix`. */
-export async function ffnBackwardAt(params: Params, config: GPTConfig, prefix: string, fwd: FFNOutput, dy: Tensor): Promise<FFNGrads> {
-  if (config.afn === 'swiglu') return swigluBackward(params, prefix, fwd, dy);
-  const p = prefix;
+/** {@link ffnBackward} with the weights given: dx, and the gradients as a record shaped like `w`. */
+export async function ffnBackwardWith(w: FFNParams, config: GPTConfig, fwd: FFNOutput, dy: Tensor): Promise<{ readonly dx: Tensor; readonly grads: FFNParams }> {
+  if (config.afn === 'swiglu') return swigluBackward(w, fwd, dy);
   const actGrad = ACTIVATION_GRADS[config.afn];
   const dh2 = dropoutBackward(dy, fwd.drop); // [T, d]
-  const proj = await conv1dBackward(fwd.g, params[`${p}c_proj.weight`], dh2); // dg: [T, n_inner]
+  const proj = await conv1dBackward(fwd.g, w.c_proj.weight, dh2); // dg: [T, n_inner]
   const du = new Float32Array(fwd.u.data.length); // [T, n_inner]
   for (let i = 0; i < du.length; i++) du[i] = proj.dx.data[i] * actGrad(fwd.u.data[i]);
-  const fc = await conv1dBackward(fwd.x, params[`${p}c_fc.weight`], tensor(fwd.u.shape, du)); // dx: [T, d]
-  return {
-    dx: fc.dx,
-    grads: {
-      [`${p}c_fc.weight`]: fc.dw,
-      [`${p}c_fc.bias`]: fc.db,
-      [`${p}c_proj.weight`]: proj.dw,
-      [`${p}c_proj.bias`]: proj.db,
-    },
-  };
+  const fc = await conv1dBackward(fwd.x, w.c_fc.weight, tensor(fwd.u.shape, du)); // dx: [T, d]
+  return { dx: fc.dx, grads: { c_fc: { weight: fc.dw, bias: fc.db }, c_proj: { weight: proj.dw, bias: proj.db } } };
+}
+
+/** Block `layer`'s dense FFN weights; a block with experts has none (`moe.ts` runs it). */
+function denseFFN(params: Params, config: GPTConfig, layer: number): FFNParams {
+  const { mlp } = layerParams(params, config, layer);
+  if ('experts' in mlp) throw new Error(`block ${layer} is a mixture of experts: mlpForward/mlpBackward run it, not the dense FFN`);
+  return mlp;
 }

@@ -14,10 +14,10 @@
  *
  *     forward(params, config, ids)                              ids: T token ids (u in the paper)
  *       W̃_e, W̃_p = drop(W_e), drop(W_p)                        embedding.ts   [V, d], [n_ctx, d]   (training only)
- *       h = W̃_e[ids] + W̃_p[P … P+T−1]                          embedding.ts   [T, d]        eq. 2: h₀ = U·W_e + W_p
+ *       h = W̃_e[ids] + W̃_p[T₀ … T₀+T−1]                        embedding.ts   [T, d]        eq. 2: h₀ = U·W_e + W_p
  *       for l = 1 … n:                                           block.ts                     eq. 2: h_l = transformer_block(h_{l−1})
  *         q, k, v = split_heads(h·W_attn + b_attn)               attention.ts   q [H, T, d_h]; k, v [H, S, d_h] (cache + new)
- *         w = (q·kᵀ/√d_h) ⊙ B − 1e9·(1 − B)                       attention.ts   [H, T, S]     B: the causal mask, B[i, j] = 1 iff j ≤ P + i
+ *         w = (q·kᵀ/√d_h) ⊙ B − 1e9·(1 − B)                       attention.ts   [H, T, S]     B: the causal mask, B[i, j] = 1 iff j ≤ T₀ + i
  *         a = merge_heads(drop(softmax(w))·v)                    attention.ts   [T, d]
  *         n = LN₁(h + drop(a·W_proj + b_proj))                   layernorm.ts   [T, d]        Post-LN, ε inside the rsqrt
  *         m = GELU(n·W_fc + b_fc)                                ffn.ts         [T, d_ff]     GELU: the tanh approximation
@@ -34,9 +34,9 @@
  * | symbol | meaning | GPT-1 | config field |
  * |---|---|---|---|
  * | T | positions (tokens) in this call: the sequence, or the new tokens after a cache | ≤ 512 | — |
- * | P | positions already in the key/value cache (0 without one) | — | — |
- * | S | key positions each query sees: S = P + T | ≤ 512 | — |
- * | Pₕ | with a head subscript: head h's attention probabilities, softmax(wₕ), [T, S] (`attention.ts`) | — | — |
+ * | T₀ | positions already in the key/value cache (0 without one); the T new ones sit at T₀ … T₀+T−1 (`T0` in code, `positionOffset` in `embedding.ts`) | — | — |
+ * | S | key positions each query sees: S = T₀ + T | ≤ 512 | — |
+ * | Pₕ | head h's attention probabilities, softmax(wₕ), [T, S] (`attention.ts`); P alone is always a probability, never a count | — | — |
  * | n | layers (blocks); l numbers them | 12 | `n_layer` |
  * | d | model width, the size of every hidden state h_l | 768 | `n_embd` |
  * | H | attention heads | 12 | `n_head` |
@@ -50,6 +50,11 @@
  * | M | per-token loss mask (1 = counts), length T | — | — |
  * | U | the context: the token ids, one-hot as a matrix [T, V] | — | — |
  * | E, k | experts per block (0: one dense FFN), experts per token (`moe.ts`) | 0, — | `n_experts`, `experts_top_k` |
+ *
+ * Block l's weights are read through `layerParams(params, config, l)` (`params.ts`),
+ * a typed record whose paths are the checkpoint names `h.{l}.…`: W_attn and b_attn
+ * are `.attn.c_attn.weight` and `.attn.c_attn.bias`, W_proj and b_proj `.attn.c_proj.*`,
+ * LN₁ and LN₂ `.ln_1` and `.ln_2`, W_fc and W_proj' `.mlp.c_fc.*` and `.mlp.c_proj.*`.
  *
  * ## Dropout
  * `forward(..., { dropout: { rng } })` is a training forward pass: the embedding
@@ -87,14 +92,14 @@
  *
  * @module
  */
-import { type GPTConfig, nExperts, usesPreLN, usesRope } from '../config.ts';
-import { type Params, paramShapes, validateParams } from '../params.ts';
+import { type GPTConfig, nExperts, nTokenRows, usesRope } from '../config.ts';
+import { type Params, modelParams, namedModelPart, paramShapes, validateParams } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
 import { type Tensor, add, assertShape, scale, zeros } from '../tensor.ts';
 import type { KeyValue } from './attention.ts';
 import { type BlockOutput, blockBackward, blockForward } from './block.ts';
 import { dropoutBackward } from './dropout.ts';
-import { type EmbeddingDropout, embeddingBackward, embeddingDropout, embeddingForward, validateIds } from './embedding.ts';
+import { type EmbeddingDropout, embeddingBackward, embeddingDropout, embeddingForward, sharedEmbeddingDropout, validateIds } from './embedding.ts';
 import { headBackward, headForward } from './head.ts';
 import type { LayerNormOutput } from './layernorm.ts';
 import type { MoEOutput } from './moe.ts';
@@ -124,9 +129,9 @@ export interface ForwardOutput {
   readonly logits: Tensor;
   /** h₀, h₁, …, h_n: the embeddings then every block's output, each [T, d] (Hugging Face's `hidden_states`). */
   readonly hiddenStates: readonly Tensor[];
-  /** Attention probabilities per layer, each [n_head, T, P+T]. */
+  /** Attention probabilities per layer, each [n_head, T, S] (S = T₀ + T). */
   readonly attentions: readonly Tensor[];
-  /** Keys/values of all P+T positions per layer: pass as `past` to continue. */
+  /** Keys/values of all S = T₀ + T positions per layer: pass as `past` to continue. */
   readonly present: readonly KeyValue[];
   /** Everything each block computed (the backward pass reads it). */
   readonly blocks: readonly BlockOutput[];
@@ -171,7 +176,8 @@ export async function forward(params: Params, config: GPTConfig, ids: readonly n
     h = block.h; // [T, d]
     hiddenStates.push(h);
   }
-  const finalNorm = usesPreLN(config) ? normForward(params, config, 'ln_f', h) : undefined; // Pre-LN: h_n ← ln_f(h_n)
+  const { ln_f } = modelParams(params, config);
+  const finalNorm = ln_f === undefined ? undefined : normForward(ln_f, config, h); // Pre-LN: h_n ← ln_f(h_n)
   if (finalNorm !== undefined) {
     h = finalNorm.y;
     hiddenStates[config.n_layer] = h;
@@ -221,7 +227,7 @@ export async function backward(params: Params, config: GPTConfig, fwd: ForwardOu
   let dh = zeros([T, d]); // dL/dh_n
   let dTokensFromHead: Tensor | undefined; // the head's share of dW̃_e
   if (dLogits !== undefined) {
-    assertShape(dLogits, [T, fwd.embedding.params['tokens_embed.weight'].shape[0]], 'upstream.dLogits');
+    assertShape(dLogits, [T, nTokenRows(config)], 'upstream.dLogits');
     const head = await headBackward(fwd.embedding.params, hN, dLogits);
     dh = head.dh;
     dTokensFromHead = head.dTokens;
@@ -232,9 +238,11 @@ export async function backward(params: Params, config: GPTConfig, fwd: ForwardOu
   }
 
   const grads: Record<string, Tensor> = {};
-  if (fwd.finalNorm !== undefined) {
-    const lnf = normBackward(params, config, 'ln_f', fwd.finalNorm, dh);
-    Object.assign(grads, lnf.grads);
+  const { ln_f } = modelParams(params, config); // Pre-LN only
+  if (ln_f !== undefined) {
+    if (fwd.finalNorm === undefined) throw new Error('backward: config has the final norm ln_f, but the forward pass did not run it');
+    const lnf = normBackward(ln_f, config, fwd.finalNorm, dh);
+    Object.assign(grads, namedModelPart('ln_f', lnf.grads));
     dh = lnf.dx; // dL/dh_n before ln_f
   }
   for (let layer = config.n_layer - 1; layer >= 0; layer--) {
@@ -245,8 +253,8 @@ export async function backward(params: Params, config: GPTConfig, fwd: ForwardOu
 
   const emb = embeddingBackward(config, fwd.ids, dh, fwd.positionOffset); // dh is dL/dh₀ now
   const dTokensDropped = dTokensFromHead === undefined ? emb.dTokens : add(emb.dTokens, dTokensFromHead); // dW̃_e
-  grads['tokens_embed.weight'] = dropoutBackward(dTokensDropped, fwd.embedding.tokens);
-  if (!usesRope(config)) grads['positions_embed.weight'] = dropoutBackward(emb.dPositions, fwd.embedding.positions);
+  Object.assign(grads, namedModelPart('tokens_embed', { weight: dropoutBackward(dTokensDropped, fwd.embedding.tokens) }));
+  if (!usesRope(config)) Object.assign(grads, namedModelPart('positions_embed', { weight: dropoutBackward(emb.dPositions, fwd.embedding.positions) }));
 
   const ordered: Record<string, Tensor> = {}; // checkpoint order, like params
   for (const [name] of paramShapes(config)) ordered[name] = grads[name];
@@ -277,8 +285,9 @@ export async function lmLossAndGrads(
  * The language-model loss and gradients of a batch of sequences, averaged over the
  * sequences (each sequence's loss is already a mean over its tokens), as the original
  * `tf.reduce_mean(lm_losses)`. With `dropout`, one embedding dropout for the whole
- * batch is drawn from `fork(dropout.rng, 'embedding')` (as the original's one mask of
- * `we` per batch) and sequence i draws its other masks from `fork(dropout.rng, String(i))`.
+ * batch is drawn from `fork(dropout.rng, 'embedding')` by {@link sharedEmbeddingDropout}
+ * (as the original's one mask of `we` per batch) and sequence i draws its other masks
+ * from `fork(dropout.rng, String(i))`.
  */
 export async function batchLmLossAndGrads(
   params: Params,
@@ -287,7 +296,7 @@ export async function batchLmLossAndGrads(
   dropout?: { readonly rng: Rng },
 ): Promise<{ loss: number; grads: Params; moeAuxLoss?: number }> {
   if (batch.length === 0) throw new Error('batchLmLossAndGrads: the batch is empty');
-  const embedding = dropout === undefined ? undefined : embeddingDropout(params, config, fork(dropout.rng, 'embedding'));
+  const embedding = sharedEmbeddingDropout(params, config, dropout); // one for the batch, from fork(dropout.rng, 'embedding')
   let loss = 0;
   let aux = 0;
   let sum: Params | undefined;

@@ -51,12 +51,12 @@
  */
 import { type GPTConfig, architecture, nExperts } from '../config.ts';
 import { matmul } from '../kernels/matmul.ts';
-import { type Params, ffnParamShapes } from '../params.ts';
+import { type FFNParams, type LinearParams, type MoEParams, type Params, layerParams, namedLayerPart } from '../params.ts';
 import { type Rng, fork } from '../random.ts';
 import { type Tensor, add, tensor, zeros } from '../tensor.ts';
 import { conv1dBackward } from './conv1d.ts';
 import { dropoutBackward, dropoutForward, dropoutMask } from './dropout.ts';
-import { type FFNGrads, type FFNOutput, ffnBackward, ffnBackwardAt, ffnForward, ffnForwardAt } from './ffn.ts';
+import { type FFNGrads, type FFNOutput, ffnBackward, ffnBackwardWith, ffnForward, ffnForwardWith } from './ffn.ts';
 import { softmax } from './softmax.ts';
 
 /** One expert's share of a forward pass: the tokens it ran on and its FFN record on their rows. */
@@ -116,10 +116,10 @@ function gatherRows(x: Tensor, rows: readonly number[]): Tensor {
  * @param dropout the generator when training (the output mask is `fork(dropout, 'h.{layer}.mlp.resid')`, as the dense FFN's)
  */
 export async function moeForward(params: Params, config: GPTConfig, layer: number, x: Tensor, dropout?: Rng): Promise<MoEOutput> {
-  const p = `h.${layer}.mlp.`;
+  const moe = moeParams(params, config, layer);
   const [T, d] = x.shape;
   const { n_experts: E, experts_top_k: k } = architecture(config);
-  const logits = await matmul(x, params[`${p}router.weight`]); // r = x·W_router: [T, E]
+  const logits = await matmul(x, moe.router.weight); // r = x·W_router: [T, E]
   const probs = softmax(logits); // p: [T, E]
   const chosen = new Int32Array(T * k);
   const weights = new Float32Array(T * k);
@@ -145,7 +145,7 @@ export async function moeForward(params: Params, config: GPTConfig, layer: numbe
       experts.push({ tokens, slots });
       continue;
     }
-    const fwd = await ffnForwardAt(params, config, `${p}experts.${e}.`, gatherRows(x, tokens)); // FFN_e on its tokens
+    const fwd = await ffnForwardWith(moe.experts[e], config, gatherRows(x, tokens)); // FFN_e on its tokens
     tokens.forEach((t, r) => {
       const w = weights[t * k + slots[r]];
       for (let c = 0; c < d; c++) y64[t * d + c] += w * fwd.y.data[r * d + c];
@@ -153,7 +153,7 @@ export async function moeForward(params: Params, config: GPTConfig, layer: numbe
     experts.push({ tokens, slots, fwd });
   }
   const mixed = tensor([T, d], Float32Array.from(y64)); // [T, d]
-  const drop = dropout === undefined ? undefined : dropoutMask(fork(dropout, `${p}resid`), mixed.shape, config.resid_pdrop);
+  const drop = dropout === undefined ? undefined : dropoutMask(fork(dropout, `h.${layer}.mlp.resid`), mixed.shape, config.resid_pdrop);
   const fraction = Float64Array.from(rows, (r) => r.tokens.length / (T * k));
   const meanProb = new Float64Array(E);
   for (let t = 0; t < T; t++) for (let e = 0; e < E; e++) meanProb[e] += probs.data[t * E + e] / T;
@@ -165,19 +165,18 @@ export async function moeForward(params: Params, config: GPTConfig, layer: numbe
 
 /** Backward of {@link moeForward} given dy [T, d], including the aux loss's gradient with weight moe_aux_loss_coef/n_layer. */
 export async function moeBackward(params: Params, config: GPTConfig, layer: number, fwd: MoEOutput, dy: Tensor): Promise<FFNGrads> {
-  const p = `h.${layer}.mlp.`;
+  const moe = moeParams(params, config, layer);
   const [T, d] = fwd.x.shape;
   const { n_experts: E, experts_top_k: k, moe_aux_loss_coef } = architecture(config);
   const c = moe_aux_loss_coef / config.n_layer;
   const dMixed = dropoutBackward(dy, fwd.drop); // dỹ: [T, d]
   const dx64 = new Float64Array(T * d);
   const dw = new Float64Array(T * k); // dL/dw_{t, S_t[j]}
-  const grads: Record<string, Tensor> = {};
+  const experts: FFNParams[] = []; // each expert's gradients
   for (let e = 0; e < E; e++) {
-    const prefix = `${p}experts.${e}.`;
     const { tokens, slots, fwd: ef } = fwd.experts[e];
     if (ef === undefined) {
-      for (const [name, shape] of ffnParamShapes(config, prefix)) grads[name] = zeros(shape);
+      experts.push(zeroGrads(moe.experts[e]));
       continue;
     }
     const dOut = new Float32Array(tokens.length * d); // w_{t,e}·dỹ_t per gathered row
@@ -190,8 +189,8 @@ export async function moeBackward(params: Params, config: GPTConfig, layer: numb
       }
       dw[j] = s;
     });
-    const g = await ffnBackwardAt(params, config, prefix, ef, tensor([tokens.length, d], dOut));
-    Object.assign(grads, g.grads);
+    const g = await ffnBackwardWith(moe.experts[e], config, ef, tensor([tokens.length, d], dOut));
+    experts.push(g.grads);
     tokens.forEach((t, r) => {
       for (let col = 0; col < d; col++) dx64[t * d + col] += g.dx.data[r * d + col];
     });
@@ -208,10 +207,22 @@ export async function moeBackward(params: Params, config: GPTConfig, layer: numb
     }
     for (let j = 0; j < k; j++) dr[t * E + fwd.chosen[t * k + j]] += fwd.weights[t * k + j] * (dw[t * k + j] - dot);
   }
-  const router = await conv1dBackward(fwd.x, params[`${p}router.weight`], tensor([T, E], dr)); // dx = dr·Wᵀ, dW = xᵀ·dr (its db is unused: no bias)
-  const ordered: Record<string, Tensor> = { [`${p}router.weight`]: router.dw };
-  for (let e = 0; e < E; e++) for (const [name] of ffnParamShapes(config, `${p}experts.${e}.`)) ordered[name] = grads[name];
-  return { dx: add(tensor([T, d], Float32Array.from(dx64)), router.dx), grads: ordered };
+  const router = await conv1dBackward(fwd.x, moe.router.weight, tensor([T, E], dr)); // dx = dr·Wᵀ, dW = xᵀ·dr (its db is unused: no bias)
+  const grads: MoEParams = { router: { weight: router.dw }, experts };
+  return { dx: add(tensor([T, d], Float32Array.from(dx64)), router.dx), grads: namedLayerPart(layer, 'mlp', grads) };
+}
+
+/** Block `layer`'s router and experts; a dense block has none (`ffn.ts` runs it). */
+function moeParams(params: Params, config: GPTConfig, layer: number): MoEParams {
+  const { mlp } = layerParams(params, config, layer);
+  if (!('experts' in mlp)) throw new Error(`block ${layer} has a dense FFN, not a mixture of experts (n_experts is 0)`);
+  return mlp;
+}
+
+/** Zero gradients shaped like an expert's weights (an expert no token chose). */
+function zeroGrads(w: FFNParams): FFNParams {
+  const zero = (l: LinearParams): LinearParams => ({ weight: zeros(l.weight.shape), bias: zeros(l.bias.shape) });
+  return w.c_gate === undefined ? { c_fc: zero(w.c_fc), c_proj: zero(w.c_proj) } : { c_fc: zero(w.c_fc), c_gate: zero(w.c_gate), c_proj: zero(w.c_proj) };
 }
 
 /** The FFN sublayer of block `layer`: dense ({@link ffnForward}) or, with `n_experts` > 0, {@link moeForward}. */

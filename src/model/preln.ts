@@ -27,11 +27,11 @@
  * @module
  */
 import type { GPTConfig } from '../config.ts';
-import type { Params } from '../params.ts';
+import { type Params, layerParams } from '../params.ts';
 import type { Rng } from '../random.ts';
 import { type Tensor, add } from '../tensor.ts';
 import { type KeyValue, attentionBackward, attentionForward } from './attention.ts';
-import type { BlockGrads, BlockOutput } from './block.ts';
+import { type BlockGrads, type BlockOutput, blockGrads } from './block.ts';
 import { mlpBackward, mlpForward } from './moe.ts';
 import { normBackward, normForward } from './norm.ts';
 
@@ -40,23 +40,23 @@ import { normBackward, normForward } from './norm.ts';
  * meanings: `ln1` = LN₁(x) (the attention's input), `ln2` = LN₂(a) (the FFN's input).
  */
 export async function preLnBlockForward(params: Params, config: GPTConfig, layer: number, x: Tensor, past?: KeyValue, dropout?: Rng): Promise<BlockOutput> {
-  const p = `h.${layer}.`;
-  const ln1 = normForward(params, config, `${p}ln_1`, x);
+  const { ln_1, ln_2 } = layerParams(params, config, layer);
+  const ln1 = normForward(ln_1, config, x);
   const attn = await attentionForward(params, config, layer, ln1.y, past, dropout);
   const a = add(x, attn.y); // [T, d]
-  const ln2 = normForward(params, config, `${p}ln_2`, a);
+  const ln2 = normForward(ln_2, config, a);
   const ffn = await mlpForward(params, config, layer, ln2.y, dropout);
   return { h: add(a, ffn.y), x, attn, ln1, ffn, ln2 };
 }
 
 /** Backward of {@link preLnBlockForward} given dh [T, d]. */
 export async function preLnBlockBackward(params: Params, config: GPTConfig, layer: number, fwd: BlockOutput, dh: Tensor): Promise<BlockGrads> {
-  const p = `h.${layer}.`;
+  const { ln_1, ln_2 } = layerParams(params, config, layer);
   const ffn = await mlpBackward(params, config, layer, fwd.ffn, dh);
-  const ln2 = normBackward(params, config, `${p}ln_2`, fwd.ln2, ffn.dx);
+  const ln2 = normBackward(ln_2, config, fwd.ln2, ffn.dx);
   const da = add(dh, ln2.dx); // [T, d]
   const attn = await attentionBackward(params, config, layer, fwd.attn, da);
-  const ln1 = normBackward(params, config, `${p}ln_1`, fwd.ln1, attn.dx);
+  const ln1 = normBackward(ln_1, config, fwd.ln1, attn.dx);
   const dx = add(da, ln1.dx); // [T, d]
-  return { dx, grads: { ...attn.grads, ...ln1.grads, ...ffn.grads, ...ln2.grads } };
+  return { dx, grads: blockGrads(layer, attn.grads, ln1.grads, ffn.grads, ln2.grads) };
 }

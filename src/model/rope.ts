@@ -22,7 +22,7 @@
  * i.e. y = R(p)·x with R(p) block-diagonal in the pairs, each block the 2×2 rotation
  * [[cos φ, −sin φ], [sin φ, cos φ]]. HF writes this as `x·cos + rotate_half(x)·sin`
  * with `rotate_half(x) = [−x₂, x₁]`. In attention, q and k of every head
- * ([H, T, d_h], after `split_heads`) are rotated at positions P … P+T−1 (P cached
+ * ([H, T, d_h], after `split_heads`) are rotated at positions T₀ … T₀+T−1 (T₀ cached
  * positions, whose keys were rotated when they were computed), before the scores.
  * The values are not rotated.
  *
@@ -86,7 +86,7 @@ function rotate(x: Tensor, offset: number, theta: number, sign: 1 | -1): Tensor 
 
 /**
  * RoPE forward: each head's row t of x [H, T, d_h] rotated to position offset + t.
- * @param offset absolute position of row 0 (the number of cached positions P)
+ * @param offset absolute position of row 0 (the number of cached positions T₀)
  */
 export function ropeForward(x: Tensor, offset: number, theta: number): Tensor {
   return rotate(x, offset, theta, 1);

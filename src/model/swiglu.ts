@@ -28,12 +28,12 @@
  * @module
  */
 import type { GPTConfig } from '../config.ts';
-import type { Params } from '../params.ts';
-import { type Rng, fork } from '../random.ts';
+import type { FFNParams, LinearParams } from '../params.ts';
+import type { Rng } from '../random.ts';
 import { type Tensor, add, tensor } from '../tensor.ts';
 import { conv1dBackward, conv1dForward } from './conv1d.ts';
 import { dropoutBackward, dropoutForward, dropoutMask } from './dropout.ts';
-import type { FFNGrads, FFNOutput } from './ffn.ts';
+import type { FFNOutput } from './ffn.ts';
 
 /** silu(v) = v·σ(v) (Swish with β = 1). */
 export function silu(v: number): number {
@@ -47,29 +47,29 @@ export function siluGrad(v: number): number {
 }
 
 /**
- * SwiGLU FFN with parameters under `prefix` (`h.{i}.mlp.` or an expert's) on x [T, d].
+ * SwiGLU FFN with weights `w` (a block's `mlp` or an expert's, with `c_gate`) on x [T, d].
  * Returns the FFN record with `gate` = v; `u` is the up projection and `g` the product.
- * @param dropout the generator when training (mask from `fork(dropout, prefix + 'resid')`)
+ * @param resid the generator of the output's dropout mask when training (`fork(dropout, 'h.{i}.mlp.resid')`)
  */
-export async function swigluForward(params: Params, config: GPTConfig, prefix: string, x: Tensor, dropout?: Rng): Promise<FFNOutput> {
-  const p = prefix;
-  const u = await conv1dForward(x, params[`${p}c_fc.weight`], params[`${p}c_fc.bias`]); // [T, n_inner]
-  const v = await conv1dForward(x, params[`${p}c_gate.weight`], params[`${p}c_gate.bias`]); // [T, n_inner]
+export async function swigluForward(w: FFNParams, config: GPTConfig, x: Tensor, resid?: Rng): Promise<FFNOutput> {
+  const c_gate = gateOf(w);
+  const u = await conv1dForward(x, w.c_fc.weight, w.c_fc.bias); // [T, n_inner]
+  const v = await conv1dForward(x, c_gate.weight, c_gate.bias); // [T, n_inner]
   const g = new Float32Array(u.data.length); // silu(v) ⊙ u
   for (let i = 0; i < g.length; i++) g[i] = silu(v.data[i]) * u.data[i];
   const gt = tensor(u.shape, g);
-  const h2 = await conv1dForward(gt, params[`${p}c_proj.weight`], params[`${p}c_proj.bias`]); // [T, d]
-  const drop = dropout === undefined ? undefined : dropoutMask(fork(dropout, `${p}resid`), h2.shape, config.resid_pdrop);
+  const h2 = await conv1dForward(gt, w.c_proj.weight, w.c_proj.bias); // [T, d]
+  const drop = resid === undefined ? undefined : dropoutMask(resid, h2.shape, config.resid_pdrop);
   return { y: dropoutForward(h2, drop), x, u, g: gt, gate: v, drop };
 }
 
-/** Backward of {@link swigluForward} given dy [T, d]: dx and the six parameters' gradients. */
-export async function swigluBackward(params: Params, prefix: string, fwd: FFNOutput, dy: Tensor): Promise<FFNGrads> {
-  const p = prefix;
+/** Backward of {@link swigluForward} given dy [T, d]: dx and the six parameters' gradients, shaped like `w`. */
+export async function swigluBackward(w: FFNParams, fwd: FFNOutput, dy: Tensor): Promise<{ readonly dx: Tensor; readonly grads: FFNParams }> {
+  const c_gate = gateOf(w);
   const v = fwd.gate;
   if (v === undefined) throw new Error('swigluBackward: the forward record has no gate');
   const dh2 = dropoutBackward(dy, fwd.drop); // [T, d]
-  const proj = await conv1dBackward(fwd.g, params[`${p}c_proj.weight`], dh2); // dg: [T, n_inner]
+  const proj = await conv1dBackward(fwd.g, w.c_proj.weight, dh2); // dg: [T, n_inner]
   const du = new Float32Array(fwd.u.data.length);
   const dv = new Float32Array(fwd.u.data.length);
   for (let i = 0; i < du.length; i++) {
@@ -77,17 +77,16 @@ export async function swigluBackward(params: Params, prefix: string, fwd: FFNOut
     du[i] = dg * silu(v.data[i]);
     dv[i] = dg * fwd.u.data[i] * siluGrad(v.data[i]);
   }
-  const fc = await conv1dBackward(fwd.x, params[`${p}c_fc.weight`], tensor(fwd.u.shape, du));
-  const gate = await conv1dBackward(fwd.x, params[`${p}c_gate.weight`], tensor(fwd.u.shape, dv));
+  const fc = await conv1dBackward(fwd.x, w.c_fc.weight, tensor(fwd.u.shape, du));
+  const gate = await conv1dBackward(fwd.x, c_gate.weight, tensor(fwd.u.shape, dv));
   return {
     dx: add(fc.dx, gate.dx),
-    grads: {
-      [`${p}c_fc.weight`]: fc.dw,
-      [`${p}c_fc.bias`]: fc.db,
-      [`${p}c_gate.weight`]: gate.dw,
-      [`${p}c_gate.bias`]: gate.db,
-      [`${p}c_proj.weight`]: proj.dw,
-      [`${p}c_proj.bias`]: proj.db,
-    },
+    grads: { c_fc: { weight: fc.dw, bias: fc.db }, c_gate: { weight: gate.dw, bias: gate.db }, c_proj: { weight: proj.dw, bias: proj.db } },
   };
+}
+
+/** The gate's weights; an FFN without them is not a SwiGLU one. */
+function gateOf(w: FFNParams): LinearParams {
+  if (w.c_gate === undefined) throw new Error('swiglu: the FFN has no c_gate (afn: swiglu adds h.{i}.mlp.c_gate)');
+  return w.c_gate;
 }

@@ -60,7 +60,7 @@
  */
 import type { GPTConfig } from '../config.ts';
 import { type DropoutMask, dropoutBackward, dropoutForward } from '../model/dropout.ts';
-import { type EmbeddingDropout, embeddingDropout } from '../model/embedding.ts';
+import { type EmbeddingDropout, sharedEmbeddingDropout } from '../model/embedding.ts';
 import { addGrads, backward, forward, type ForwardOutput, scaleGrads } from '../model/gpt.ts';
 import { lmLoss, lmLossBackward } from '../model/objectives.ts';
 import type { Params } from '../params.ts';
@@ -104,17 +104,6 @@ export interface ExampleGrads extends ExampleResult {
   readonly grads: Params;
   /** dloss/dW_y, dloss/db_y. */
   readonly headGrads: ClassifierHead;
-}
-
-/**
- * The embedding dropout of a training pass: the one given (shared by a batch), else
- * one drawn from `fork(rng, 'embedding')` (the original's one mask of `we` per
- * `model()` call); undefined when evaluating. The only place the fine-tuning
- * objective draws an embedding dropout.
- */
-function sharedEmbeddingDropout(params: Params, config: GPTConfig, dropout: FinetuneLossOptions['dropout']): EmbeddingDropout | undefined {
-  if (dropout === undefined) return undefined;
-  return dropout.embedding ?? embeddingDropout(params, config, fork(dropout.rng, 'embedding'));
 }
 
 /**
