@@ -272,14 +272,14 @@ function tfForward(m: TfModel, ids: readonly number[], past?: TfCache, oneHotEmb
   const { n_embd: d, n_head: H, layer_norm_epsilon: eps } = m.config;
   const dH = d / H;
   const T = ids.length;
-  const P = past === undefined ? 0 : past[0].k.shape[1];
-  const S = P + T;
+  const T0 = past === undefined ? 0 : past[0].k.shape[1];
+  const S = T0 + T;
   const idx = tf.tensor1d([...ids], 'int32');
   // tfjs-backend-wasm has no UnsortedSegmentSum, the gradient of gather: training selects rows by a one-hot product instead
   const tokens = oneHotEmbedding ? tf.matMul(tf.oneHot(idx, m.we.shape[0]).cast('float32'), m.we) : tf.gather(m.we, idx);
-  let h = tokens.add(m.wp.slice([P, 0], [T, d])) as tf.Tensor2D;
-  // B[i, j] = 1 where key j is visible from query i (j ≤ P + i)
-  const rows = tf.range(P, P + T, 1, 'int32').reshape([T, 1]);
+  let h = tokens.add(m.wp.slice([T0, 0], [T, d])) as tf.Tensor2D;
+  // B[i, j] = 1 where key j is visible from query i (j ≤ T₀ + i)
+  const rows = tf.range(T0, T0 + T, 1, 'int32').reshape([T, 1]);
   const cols = tf.range(0, S, 1, 'int32').reshape([1, S]);
   const B = tf.lessEqual(cols, rows).cast('float32');
   const present: TfCache = [];

@@ -164,20 +164,20 @@ describe('gradient checks: modules', () => {
       fc.asyncProperty(
         fc.constantFrom([2, 1], [4, 2], [6, 3], [8, 2], [6, 1]), // [n_embd, n_head]
         fc.integer({ min: 1, max: 5 }),
-        fc.integer({ min: 0, max: 2 }), // cached positions P
+        fc.integer({ min: 0, max: 2 }), // cached positions T₀
         fc.constantFrom(0, 0.3), // attention and residual dropout rate (0: evaluation)
         seed,
-        async ([dModel, H], T, P, pdrop, s) => {
+        async ([dModel, H], T, T0, pdrop, s) => {
           const config = moduleConfig({ n_embd: dModel, n_head: H, attn_pdrop: pdrop, resid_pdrop: pdrop });
           const params = R.testParams(config, rng(s));
           const dH = dModel / H;
           const x = R.randn([T, dModel], s + 1);
           const r = R.randn([T, dModel], s + 2);
-          const past = P === 0 ? undefined : { k: R.randn([H, P, dH], s + 3), v: R.randn([H, P, dH], s + 4) };
+          const past = T0 === 0 ? undefined : { k: R.randn([H, T0, dH], s + 3), v: R.randn([H, T0, dH], s + 4) };
           const fwd = await attentionForward(params, config, 0, x, past, pdrop > 0 ? rng(s + 5) : undefined);
           const g = await attentionBackward(params, config, 0, fwd, r);
           const masks = { probs: fwd.probsDrop, attnResid: fwd.residDrop };
-          const past64 = past === undefined ? undefined : { k: R.f64(past.k), v: R.f64(past.v), P };
+          const past64 = past === undefined ? undefined : { k: R.f64(past.k), v: R.f64(past.v), T0 };
           const p64 = R.toParams64(params);
           const x64 = R.f64(x);
           check('dx', g.dx, (v) => R.dot64(r.data, R.attention64(p64, config, 0, v, T, masks, past64)), x64);

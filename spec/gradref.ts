@@ -92,16 +92,16 @@ export function norm64(p: Params64, config: GPTConfig, name: string, x: Float64A
 
 /**
  * RoPE, rotate-half, in place on the head vectors of a [T, width] matrix: columns
- * offset + h·d_h … of row t rotated to position P + t. Written from the definition
+ * offset + h·d_h … of row t rotated to position T₀ + t. Written from the definition
  * (pairs (i, i + d_h/2), angle p·θ^(−2i/d_h)), independently of `src/model/rope.ts`.
  */
-export function rope64(m: Float64Array, T: number, width: number, offset: number, H: number, dH: number, P: number, theta: number): void {
+export function rope64(m: Float64Array, T: number, width: number, offset: number, H: number, dH: number, T0: number, theta: number): void {
   const half = dH / 2;
   for (let t = 0; t < T; t++) {
     for (let h = 0; h < H; h++) {
       const base = t * width + offset + h * dH;
       for (let i = 0; i < half; i++) {
-        const phi = (P + t) / theta ** ((2 * i) / dH);
+        const phi = (T0 + t) / theta ** ((2 * i) / dH);
         const [a, b] = [m[base + i], m[base + i + half]];
         m[base + i] = a * Math.cos(phi) - b * Math.sin(phi);
         m[base + i + half] = a * Math.sin(phi) + b * Math.cos(phi);
@@ -160,11 +160,11 @@ export interface BlockMasks {
   readonly mlpResid?: DropoutMask;
 }
 
-/** Cached keys and values of P earlier positions, per head: [H, P, d_h] each. */
+/** Cached keys and values of T₀ earlier positions, per head: [H, T₀, d_h] each. */
 export interface Past64 {
   readonly k: Float64Array;
   readonly v: Float64Array;
-  readonly P: number;
+  readonly T0: number;
 }
 
 /**
@@ -175,18 +175,18 @@ export function attention64(p: Params64, config: GPTConfig, layer: number, x: Fl
   const d = config.n_embd;
   const H = config.n_head;
   const dH = d / H;
-  const P = past?.P ?? 0;
-  const S = P + T;
+  const T0 = past?.T0 ?? 0;
+  const S = T0 + T;
   const pre = `h.${layer}.attn.`;
   const qkv = conv1d64(x, T, d, p[`${pre}c_attn.weight`], p[`${pre}c_attn.bias`], 3 * d); // [T, 3d]
-  if (usesRope(config)) for (const offset of [0, d]) rope64(qkv, T, 3 * d, offset, H, dH, P, architecture(config).rope_theta); // q and k
-  const key = (h: number, j: number, c: number): number => (j < P ? past!.k[(h * P + j) * dH + c] : qkv[(j - P) * 3 * d + d + h * dH + c]);
-  const val = (h: number, j: number, c: number): number => (j < P ? past!.v[(h * P + j) * dH + c] : qkv[(j - P) * 3 * d + 2 * d + h * dH + c]);
+  if (usesRope(config)) for (const offset of [0, d]) rope64(qkv, T, 3 * d, offset, H, dH, T0, architecture(config).rope_theta); // q and k
+  const key = (h: number, j: number, c: number): number => (j < T0 ? past!.k[(h * T0 + j) * dH + c] : qkv[(j - T0) * 3 * d + d + h * dH + c]);
+  const val = (h: number, j: number, c: number): number => (j < T0 ? past!.v[(h * T0 + j) * dH + c] : qkv[(j - T0) * 3 * d + 2 * d + h * dH + c]);
   const probs = new Float64Array(H * T * S); // [H, T, S], 0 above the diagonal
   for (let h = 0; h < H; h++) {
     for (let i = 0; i < T; i++) {
-      const row = new Float64Array(P + i + 1);
-      for (let j = 0; j <= P + i; j++) {
+      const row = new Float64Array(T0 + i + 1);
+      for (let j = 0; j <= T0 + i; j++) {
         let s = 0;
         for (let c = 0; c < dH; c++) s += qkv[i * 3 * d + h * dH + c] * key(h, j, c);
         row[j] = s / Math.sqrt(dH);

@@ -260,29 +260,29 @@ describe('causality', () => {
 
 describe('key/value cache', () => {
   /*
-   * Invariant: forward(ids[0..T)) restricted to positions P … T−1 equals
-   * forward(ids[P..T), past = forward(ids[0..P)).present): the cache holds exactly
-   * the keys and values that the full pass computes for the first P positions, and
-   * position offsets continue at P. Mathematically identical; the float operations
+   * Invariant: forward(ids[0..T)) restricted to positions T₀ … T−1 equals
+   * forward(ids[T₀..T), past = forward(ids[0..T₀)).present): the cache holds exactly
+   * the keys and values that the full pass computes for the first T₀ positions, and
+   * position offsets continue at T₀. Mathematically identical; the float operations
    * are the same sequences (each kernel cell is an independent loop of the same
    * length: d for projections, S = T for P·V), so the tolerance 1e-6 (normwise)
    * only allows for a backend that blocks its sums by output shape.
    */
-  test('forward on ids[0..T) equals forward on ids[0..P) then ids[P..T) with past', async () => {
+  test('forward on ids[0..T) equals forward on ids[0..T₀) then ids[T₀..T) with past', async () => {
     await fc.assert(
       fc.asyncProperty(smallConfigArb({ minCtx: 2 }), seedArb, fc.nat(), fc.nat(), async (config, seed, tRaw, pRaw) => {
         const params = randomParams(config, seed);
         const T = lengthFrom(tRaw, config, 2);
-        const P = 1 + (pRaw % (T - 1));
+        const T0 = 1 + (pRaw % (T - 1));
         const ids = randomIds(seed + 1, T, nTokenRows(config));
         const full = await forward(params, config, ids);
-        const first = await forward(params, config, ids.slice(0, P));
-        const rest = await forward(params, config, ids.slice(P), { past: first.present });
-        assert.equal(rest.positionOffset, P);
-        assert.ok(relErr(rest.logits.data, rows(full.logits, P, T)) <= 1e-6, 'logits of the last T−P positions');
-        for (let l = 0; l <= config.n_layer; l++) assert.ok(relErr(rest.hiddenStates[l].data, rows(full.hiddenStates[l], P, T)) <= 1e-6, `hiddenStates[${l}]`);
+        const first = await forward(params, config, ids.slice(0, T0));
+        const rest = await forward(params, config, ids.slice(T0), { past: first.present });
+        assert.equal(rest.positionOffset, T0);
+        assert.ok(relErr(rest.logits.data, rows(full.logits, T0, T)) <= 1e-6, 'logits of the last T−T₀ positions');
+        for (let l = 0; l <= config.n_layer; l++) assert.ok(relErr(rest.hiddenStates[l].data, rows(full.hiddenStates[l], T0, T)) <= 1e-6, `hiddenStates[${l}]`);
         for (let l = 0; l < config.n_layer; l++) {
-          assert.ok(relErr(rest.attentions[l].data, attnRows(full.attentions[l], P, T)) <= 1e-6, `attention ${l}`);
+          assert.ok(relErr(rest.attentions[l].data, attnRows(full.attentions[l], T0, T)) <= 1e-6, `attention ${l}`);
           assert.ok(relErr(rest.present[l].k.data, full.present[l].k.data) <= 1e-6, `present keys ${l}`);
           assert.ok(relErr(rest.present[l].v.data, full.present[l].v.data) <= 1e-6, `present values ${l}`);
         }

@@ -242,13 +242,13 @@ export interface RefForward {
   readonly hiddenStates: Mat64[];
   /** [T, n_vocab + n_special]. */
   readonly logits: Mat64;
-  /** Per layer, per head: [T][S] probabilities (S = P + T). */
+  /** Per layer, per head: [T][S] probabilities (S = T₀ + T). */
   readonly attentions: number[][][][];
   /** Per layer: keys/values of all S positions. */
   readonly present: RefCache[];
 }
 
-/** Causal multi-head attention of layer `l` on x [T, d] with cached keys/values of P earlier positions. */
+/** Causal multi-head attention of layer `l` on x [T, d] with cached keys/values of T₀ earlier positions. */
 function attention64(params: Params, config: GPTConfig, l: number, x: Mat64, past: RefCache | undefined): { y: Mat64; probs: number[][][]; cache: RefCache } {
   const d = config.n_embd;
   const H = config.n_head;
@@ -256,8 +256,8 @@ function attention64(params: Params, config: GPTConfig, l: number, x: Mat64, pas
   const T = x.rows;
   const pre = `h.${l}.attn.`;
   const qkv = matmul64(x, p64(params, `${pre}c_attn.weight`), p64(params, `${pre}c_attn.bias`).data); // [T, 3d]
-  const P = past === undefined ? 0 : past.k.rows;
-  const S = P + T;
+  const T0 = past === undefined ? 0 : past.k.rows;
+  const S = T0 + T;
   const K = mat(S, d);
   const V = mat(S, d);
   if (past !== undefined) {
@@ -266,8 +266,8 @@ function attention64(params: Params, config: GPTConfig, l: number, x: Mat64, pas
   }
   for (let t = 0; t < T; t++) {
     for (let c = 0; c < d; c++) {
-      K.data[(P + t) * d + c] = qkv.data[t * 3 * d + d + c];
-      V.data[(P + t) * d + c] = qkv.data[t * 3 * d + 2 * d + c];
+      K.data[(T0 + t) * d + c] = qkv.data[t * 3 * d + d + c];
+      V.data[(T0 + t) * d + c] = qkv.data[t * 3 * d + 2 * d + c];
     }
   }
   const a = mat(T, d);
@@ -275,7 +275,7 @@ function attention64(params: Params, config: GPTConfig, l: number, x: Mat64, pas
   for (let h = 0; h < H; h++) {
     const ph: number[][] = [];
     for (let i = 0; i < T; i++) {
-      const limit = P + i; // query i sits at absolute position P + i and sees keys 0 … P + i
+      const limit = T0 + i; // query i sits at absolute position T₀ + i and sees keys 0 … T₀ + i
       const scores: number[] = [];
       for (let j = 0; j <= limit; j++) {
         let s = 0;
@@ -301,19 +301,19 @@ function attention64(params: Params, config: GPTConfig, l: number, x: Mat64, pas
 /**
  * GPT-1 forward in float64 (paper eq. 2, Post-LN blocks as in `train.py` `block`):
  *
- *     h₀ = W_e[ids] + W_p[P … P+T−1]
+ *     h₀ = W_e[ids] + W_p[T₀ … T₀+T−1]
  *     n  = LN₁(h + attn(h));  h' = LN₂(n + mlp(n))        per layer
  *     logits = h_n · W_eᵀ
  */
 export function refForward(params: Params, config: GPTConfig, ids: readonly number[], past?: readonly RefCache[]): RefForward {
   const d = config.n_embd;
   const T = ids.length;
-  const P = past === undefined ? 0 : past[0].k.rows;
+  const T0 = past === undefined ? 0 : past[0].k.rows;
   const We = params['tokens_embed.weight'];
   const Wp = params['positions_embed.weight'];
   let h = mat(T, d);
   for (let t = 0; t < T; t++) {
-    for (let c = 0; c < d; c++) h.data[t * d + c] = We.data[ids[t] * d + c] + Wp.data[(P + t) * d + c];
+    for (let c = 0; c < d; c++) h.data[t * d + c] = We.data[ids[t] * d + c] + Wp.data[(T0 + t) * d + c];
   }
   const hiddenStates = [h];
   const attentions: number[][][][] = [];

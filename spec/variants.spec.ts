@@ -120,16 +120,16 @@ describe('variant gradient checks: modules', () => {
   for (const [name, o] of Object.entries(VARIANTS)) {
     it(`block, ${name} (with and without dropout, with a key/value cache): dx and every parameter`, async () => {
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 2 }), fc.constantFrom(0, 0.2), seedArb, async (T, P, pdrop, s) => {
+        fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 2 }), fc.constantFrom(0, 0.2), seedArb, async (T, T0, pdrop, s) => {
           const config = makeConfig({ n_vocab: 5, n_ctx: 8, n_layer: 1, n_embd: 8, n_head: 2, n_inner: 6, attn_pdrop: pdrop, resid_pdrop: pdrop, ...o });
           const params = R.testParams(config, rng(s));
           const x = R.randn([T, 8], s + 1);
           const r = R.randn([T, 8], s + 2);
-          const past = P === 0 ? undefined : { k: R.randn([2, P, 4], s + 3), v: R.randn([2, P, 4], s + 4) };
+          const past = T0 === 0 ? undefined : { k: R.randn([2, T0, 4], s + 3), v: R.randn([2, T0, 4], s + 4) };
           const fwd = await blockForward(params, config, 0, x, past, pdrop > 0 ? rng(s + 5) : undefined);
           const g = await blockBackward(params, config, 0, fwd, r);
           const masks = { probs: fwd.attn.probsDrop, attnResid: fwd.attn.residDrop, mlpResid: fwd.ffn.drop };
-          const past64 = past === undefined ? undefined : { k: R.f64(past.k), v: R.f64(past.v), P };
+          const past64 = past === undefined ? undefined : { k: R.f64(past.k), v: R.f64(past.v), T0 };
           const coef = (config.moe_aux_loss_coef ?? 0) * (config.n_experts ? 1 : 0);
           const f = (q: R.Params64, xx: Float64Array): number => {
             const b = R.blockAux64(q, config, 0, xx, T, masks, past64);
