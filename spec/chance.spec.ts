@@ -3,9 +3,13 @@
  * the main job's line that applies it (chanceLine in src/demo/pipeline.ts).
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { CHANCE_ALPHA, chanceLine } from '../src/demo/pipeline.ts';
+import { CHANCE_ALPHA, chanceLine, runDemo } from '../src/demo/pipeline.ts';
+import { PRESETS } from '../src/demo/presets.ts';
 import type { ArmResult, DemoResults } from '../src/demo/pipeline.ts';
 import { aboveChanceThreshold, binomialUpperTail } from '../src/report/chance.ts';
 
@@ -81,5 +85,20 @@ describe('chanceLine: the main job says which arms are clearly above chance', ()
     const line = chanceLine({ data: data(2, { majority: 0.5 }), arms: [arm('a', 1)] });
     assert.ok(line.includes('(0.500)'), line);
     assert.ok(line.includes('a 0.25'), line); // both of 2 right at p = 1/2: 1/4
+  });
+
+  it('is printed after the table and written into results.md', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gpt1-chance-'));
+    try {
+      const lines: string[] = [];
+      const r = await runDemo({ task: 'wordnet', presetName: 'tiny', preset: PRESETS.tiny, seed: 5, out, progress: { write: () => true, isTTY: false }, log: (l) => lines.push(l) });
+      const line = chanceLine(r);
+      // 16 four-way test items: P(X ≥ k) < 0.001 first at k = 11 (P(X ≥ 10) ≈ 1.6e-3, P(X ≥ 11) ≈ 2.9e-4).
+      assert.ok(line.includes('over the 16 test items: at least 11 right'), line);
+      assert.ok(lines.some((l) => l.includes(line)), 'the line was not printed');
+      assert.ok(readFileSync(join(out, 'results.md'), 'utf8').includes(line), 'the line is not in results.md');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
