@@ -38,6 +38,7 @@ import { writeDirAtomic } from '../io/atomic.ts';
 import { writeJsonl } from '../data/jsonl.ts';
 import { modelFiles } from '../train/state.ts';
 import { fork, rng } from '../random.ts';
+import { aboveChanceThreshold, binomialUpperTail } from '../report/chance.ts';
 import { PALETTE, type Series, lineChart } from '../report/svg.ts';
 import { snakeCaseKeys } from '../report/json.ts';
 import { decode, encode, loadEncoder } from '../tokenizer/encoder.ts';
@@ -274,6 +275,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResults> {
   writeFileSync(join(o.out, 'results.md'), resultsMarkdown(results_));
   log(`\n[6/6] results (${o.task}, test split of ${s.sizes.test} examples)\n`);
   log(resultsTable(results_));
+  log(`\n${chanceLine(results_)}`);
   log(`\nwritten to ${o.out}: ${files.join(', ')}, vocab/`);
   log(`total ${since(t0).toFixed(0)} s`);
   log(`\n${nextSteps(o.out, PROMPTS[o.task][0]).join('\n')}`);
@@ -346,6 +348,23 @@ export function resultsTable(r: Pick<DemoResults, 'arms'>): string {
   return rows.join('\n');
 }
 
+/** The level below which a result counts as clearly above chance: a one-sided p-value of 0.001. */
+export const CHANCE_ALPHA = 0.001;
+
+/**
+ * Whether each arm is clearly above chance on the test split (see `src/report/chance.ts`):
+ * the chance level (1/choices for multiple choice, the majority share for classification),
+ * the fewest right answers that beat it at p < {@link CHANCE_ALPHA}, and each arm's p-value.
+ */
+export function chanceLine(r: Pick<DemoResults, 'arms' | 'data'>): string {
+  const n = r.data.sizes.test;
+  const chance = r.data.baselines.chance ?? r.data.baselines.majority;
+  const k = aboveChanceThreshold(n, chance, CHANCE_ALPHA);
+  const p = (a: ArmResult) => binomialUpperTail(n, Math.round(a.accuracy * n), chance);
+  return `Clearly above chance (${chance.toFixed(3)}) means a one-sided exact binomial p < ${CHANCE_ALPHA} over the ${n} test items: `
+    + `at least ${k} right, accuracy ≥ ${(k / n).toFixed(3)}. p per arm: ${r.arms.map((a) => `${a.name} ${p(a).toPrecision(2)}`).join(', ')}.`;
+}
+
 /** `results.md`: what was run and what it showed. */
 export function resultsMarkdown(r: DemoResults): string {
   const s = r.data;
@@ -355,6 +374,8 @@ export function resultsMarkdown(r: DemoResults): string {
     'GPT-1\'s recipe at a small scale (cf. Table 5 of the paper): the same labelled examples, seed and budget for each arm; accuracy and LM loss on the held-out test split.',
     '',
     resultsTable(r),
+    '',
+    chanceLine(r),
     '',
     `Test-split baselines: ${Object.entries(s.baselines).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}.`,
     '',

@@ -6,6 +6,11 @@
  * is for the test that checks the pipeline's structure in well under a minute.
  * Every number can be overridden from the command line (`npm start -- --help`).
  *
+ * At the quick size the multiple-choice task (`--task wordnet`) stays at chance: its
+ * pre-training learns only token frequencies, and neither 900 updates nor a 128-wide
+ * model (each more than the whole budget) got past that. The README's main-job section
+ * has the measurements; `scripts/wordnet-probe.ts` repeats them.
+ *
  * The paper's own sizes, for comparison (§4.1): 12 layers, 768 wide, 12 heads,
  * 512-token contexts, batches of 64, 100 epochs of BooksCorpus, 40,000 BPE merges;
  * fine-tuning: 3 epochs, batch 32, lr 6.25e-5, λ = 0.5, warm-up 0.2%.
