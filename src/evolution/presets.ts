@@ -5,27 +5,17 @@
  *
  * @module
  */
+import type { DemoPreset } from '../demo/presets.ts';
 
-export interface EvolutionPreset {
-  /** Labelled examples per split and pre-training characters (as the main job's). */
-  readonly nTrain: number;
-  readonly nValid: number;
-  readonly nTest: number;
-  readonly pretrainChars: number;
-  readonly merges: number;
-  /** The base size every architecture shares. */
-  readonly n_embd: number;
-  readonly n_head: number;
-  readonly n_layer: number;
-  readonly n_ctx: number;
-  /** Pre-training budget, the same for every run. */
-  readonly pretrainSteps: number;
-  readonly pretrainBatch: number;
-  readonly pretrainLr: number;
-  /** Fine-tuning (L3 = L2 + 0.5·L1). */
-  readonly epochs: number;
-  readonly batch: number;
-  readonly lr: number;
+/**
+ * An evolution run's sizes: the main job's data, tokenizer, model and training sizes
+ * ({@link DemoPreset}, documented there), plus what only the comparison needs.
+ */
+export interface EvolutionPreset extends Pick<DemoPreset,
+  | 'nTrain' | 'nValid' | 'nTest' | 'pretrainChars' | 'merges'
+  | 'n_embd' | 'n_head' | 'n_layer' | 'n_ctx'
+  | 'pretrainSteps' | 'pretrainBatch' | 'pretrainLr'
+  | 'epochs' | 'batch' | 'lr'> {
   /** Held-out sequences for the LM loss (and for the length study). */
   readonly nHeldout: number;
   /** The other sizes of the scaling study (the base size is the GPT-1 arm). */
