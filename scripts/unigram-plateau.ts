@@ -35,7 +35,7 @@ import { releaseBackends } from '../src/kernels/backend.ts';
 import { type Params, initParams } from '../src/params.ts';
 import { forward } from '../src/model/gpt.ts';
 import { type Rng, fork, rng, shuffle } from '../src/random.ts';
-import { encode, textEncoderFromData } from '../src/tokenizer/encoder.ts';
+import { encodeBatch, textEncoderFromData } from '../src/tokenizer/encoder.ts';
 import { learnBpe, mergesText } from '../src/tokenizer/learn.ts';
 import { pretrain } from '../src/train/pretrain.ts';
 
@@ -91,9 +91,7 @@ const cpu = () => {
 const data = prepareDemoData({ task: v.task, seed, nTrain: p.nTrain, nValid: p.nValid, nTest: p.nTest, pretrainChars: p.pretrainChars } as Parameters<typeof prepareDemoData>[0]);
 const vocab = learnBpe(data.pretrainText, p.merges);
 const enc = textEncoderFromData(vocab.encoder, mergesText(vocab.merges), 'learned encoder', 'learned merges');
-const built: number[] = [];
-for (const doc of data.pretrainText) for (const id of encode(enc, doc)) built.push(id);
-const corpus = vary(built, variant, enc.nVocab, p.pretrainCtx, fork(rng(seed), `variant/${variant}`));
+const corpus = vary(encodeBatch(enc, data.pretrainText).flat(), variant, enc.nVocab, p.pretrainCtx, fork(rng(seed), `variant/${variant}`));
 
 const counts = new Map<number, number>();
 for (const id of corpus) counts.set(id, (counts.get(id) ?? 0) + 1);

@@ -41,7 +41,7 @@ import { fork, rng } from '../random.ts';
 import { aboveChanceThreshold, binomialUpperTail } from '../report/chance.ts';
 import { PALETTE, type Series, lineChart } from '../report/svg.ts';
 import { snakeCaseKeys } from '../report/json.ts';
-import { decode, encode, loadEncoder } from '../tokenizer/encoder.ts';
+import { decode, encode, encodeBatch, loadEncoder } from '../tokenizer/encoder.ts';
 import { learnBpe, writeVocab } from '../tokenizer/learn.ts';
 import { addSpecialTokens } from '../train/classifier.ts';
 import { evaluate, evaluateLm } from '../train/evaluate.ts';
@@ -165,8 +165,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResults> {
   writeVocab(vocabDir, learnBpe(data.pretrainText, p.merges));
   const enc = loadEncoder(vocabDir);
   const nVocab = enc.nVocab; // ordinary tokens; the three special tokens are added for fine-tuning
-  const corpus: number[] = [];
-  for (const doc of data.pretrainText) for (const id of encode(enc, doc)) corpus.push(id);
+  const corpus = encodeBatch(enc, data.pretrainText).flat(); // the documents' ids, joined without separators
   log(`      vocabulary ${nVocab} tokens (written to ${vocabDir}); corpus ${corpus.length.toLocaleString('en-US')} tokens; ${since(t2).toFixed(1)} s`);
 
   // 3. Pre-training ----------------------------------------------------------
