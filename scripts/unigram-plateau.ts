@@ -29,6 +29,7 @@
 import '../src/kernels/node.ts';
 import { parseArgs } from 'node:util';
 import { prepareDemoData } from '../src/data/demo-data.ts';
+import { unigramEntropy } from '../src/demo/pipeline.ts';
 import { PRESETS } from '../src/demo/presets.ts';
 import { makeConfig } from '../src/config.ts';
 import { releaseBackends } from '../src/kernels/backend.ts';
@@ -93,10 +94,7 @@ const vocab = learnBpe(data.pretrainText, p.merges);
 const enc = textEncoderFromData(vocab.encoder, mergesText(vocab.merges), 'learned encoder', 'learned merges');
 const corpus = vary(encodeBatch(enc, data.pretrainText).flat(), variant, enc.nVocab, p.pretrainCtx, fork(rng(seed), `variant/${variant}`));
 
-const counts = new Map<number, number>();
-for (const id of corpus) counts.set(id, (counts.get(id) ?? 0) + 1);
-let unigram = 0;
-for (const c of counts.values()) unigram -= (c / corpus.length) * Math.log(c / corpus.length);
+const unigram = unigramEntropy(corpus);
 const repeats = corpus.filter((x, i) => i > 0 && x === corpus[i - 1]).length / (corpus.length - 1);
 console.log(`${v.task}, ${variant}: ${corpus.length} tokens, unigram entropy ${unigram.toFixed(3)} nats/token, ${(100 * repeats).toFixed(1)}% of tokens repeat the one before; cpu ${cpu()}`);
 

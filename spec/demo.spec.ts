@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { type DemoResults, FINETUNED_DIR, PRETRAINED_DIR, runDemo, smooth } from '../src/demo/pipeline.ts';
+import { type DemoResults, FINETUNED_DIR, PRETRAINED_DIR, runDemo, smooth, unigramEntropy } from '../src/demo/pipeline.ts';
 import { loadCheckpoint } from '../src/checkpoint/index.ts';
 import { loadEncoder } from '../src/tokenizer/encoder.ts';
 import { loadClassifier } from '../src/train/state.ts';
@@ -111,5 +111,14 @@ describe('npm start flags', () => {
   it('smooth is a trailing moving average', () => {
     // Hand-worked: window 2 over [1, 3, 5] → [1, (1+3)/2, (3+5)/2].
     assert.deepEqual(smooth([1, 3, 5], 2), [1, 2, 4]);
+  });
+
+  it('unigramEntropy is −Σ f ln f of the token frequencies', () => {
+    // Hand-worked: one token only → 0; V tokens equally often → ln V; [7, 7, 9, 9] → ln 2.
+    assert.equal(unigramEntropy([5, 5, 5]), 0);
+    assert.ok(Math.abs(unigramEntropy([0, 1, 2, 3, 4, 5, 6, 7]) - Math.log(8)) < 1e-12);
+    assert.ok(Math.abs(unigramEntropy([7, 7, 9, 9]) - Math.log(2)) < 1e-12);
+    // Frequencies 1/2, 1/4, 1/4: −(½ ln ½ + 2 · ¼ ln ¼) = 1.5 ln 2.
+    assert.ok(Math.abs(unigramEntropy([1, 1, 2, 3]) - 1.5 * Math.log(2)) < 1e-12);
   });
 });

@@ -128,6 +128,19 @@ export function toTextExample(kind: TaskKind, e: ClassificationExample | Multipl
   return { kind: 'classification', text: c.text, label: c.label };
 }
 
+/**
+ * The entropy of the token frequencies f_v of `ids`, −Σ_v f_v ln f_v, in nats per token:
+ * the L₁ of a language model that has learned the frequencies and nothing else, so the
+ * level pre-training must get below to use any context.
+ */
+export function unigramEntropy(ids: readonly number[]): number {
+  const counts = new Map<number, number>();
+  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  let h = 0;
+  for (const c of counts.values()) h -= (c / ids.length) * Math.log(c / ids.length);
+  return h;
+}
+
 /** A moving average over `window` points, for readable training curves. */
 export function smooth(values: readonly number[], window: number): number[] {
   const out: number[] = [];
@@ -166,7 +179,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResults> {
   const enc = loadEncoder(vocabDir);
   const nVocab = enc.nVocab; // ordinary tokens; the three special tokens are added for fine-tuning
   const corpus = encodeBatch(enc, data.pretrainText).flat(); // the documents' ids, joined without separators
-  log(`      vocabulary ${nVocab} tokens (written to ${vocabDir}); corpus ${corpus.length.toLocaleString('en-US')} tokens; ${since(t2).toFixed(1)} s`);
+  log(`      vocabulary ${nVocab} tokens (written to ${vocabDir}); corpus ${corpus.length.toLocaleString('en-US')} tokens, unigram entropy ${unigramEntropy(corpus).toFixed(3)} nats/token; ${since(t2).toFixed(1)} s`);
 
   // 3. Pre-training ----------------------------------------------------------
   const config: GPTConfig = makeConfig({ n_vocab: nVocab, n_ctx: p.n_ctx, n_embd: p.n_embd, n_head: p.n_head, n_layer: p.n_layer });
