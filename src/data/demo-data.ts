@@ -155,6 +155,30 @@ function countLabels(labels: readonly number[], n: number): number[] {
   return out;
 }
 
+/**
+ * The part of {@link DataStats} that every task counts alike: the split sizes, each
+ * split's label counts (`nLabels` values), and what became of the `candidates`
+ * records left for pre-training.
+ */
+function splitStats(
+  splits: Readonly<Record<Split, readonly { readonly label: number }[]>>,
+  nLabels: number,
+  pretrain: { readonly text: readonly string[]; readonly dropped: number },
+  candidates: number,
+): Pick<DataStats, 'sizes' | 'labelCounts' | 'pretrain'> {
+  const counts = (xs: readonly { readonly label: number }[]): number[] => countLabels(xs.map((x) => x.label), nLabels);
+  return {
+    sizes: { train: splits.train.length, valid: splits.valid.length, test: splits.test.length },
+    labelCounts: { train: counts(splits.train), valid: counts(splits.valid), test: counts(splits.test) },
+    pretrain: {
+      documents: pretrain.text.length,
+      chars: pretrain.text.reduce((a, d) => a + d.length, 0),
+      candidates,
+      droppedNearDuplicates: pretrain.dropped,
+    },
+  };
+}
+
 /** Number of space-separated words of a single-spaced text (WordNet definitions are single-spaced). */
 function wordCount(text: string): number {
   let n = text.length > 0 ? 1 : 0;
@@ -277,8 +301,7 @@ export function buildSpamTask(emails: readonly Email[], options: SpamTaskOptions
   const pretrain = fillPretrain(rest, (e) => emailText(e, docChars), options.pretrainChars ?? QUICK_PRESET.pretrainChars, (doc) => index.matches(doc));
 
   const pretrainSet = new Set(pretrain.text);
-  const counts = (xs: readonly ClassificationExample[]) => countLabels(xs.map((x) => x.label), 2);
-  const testCounts = counts(splits.test);
+  const shared = splitStats(splits, 2, pretrain, rest.length);
   return {
     task: 'spam',
     pretrainText: pretrain.text,
@@ -288,14 +311,7 @@ export function buildSpamTask(emails: readonly Email[], options: SpamTaskOptions
     stats: {
       task: 'spam',
       seed: options.seed,
-      sizes: { train: splits.train.length, valid: splits.valid.length, test: splits.test.length },
-      labelCounts: { train: counts(splits.train), valid: counts(splits.valid), test: testCounts },
-      pretrain: {
-        documents: pretrain.text.length,
-        chars: pretrain.text.reduce((a, d) => a + d.length, 0),
-        candidates: rest.length,
-        droppedNearDuplicates: pretrain.dropped,
-      },
+      ...shared,
       source: {
         emails: emails.length,
         tooShort: emails.length - usable.length,
@@ -306,7 +322,7 @@ export function buildSpamTask(emails: readonly Email[], options: SpamTaskOptions
         spam: labelled.filter((e) => e.label === 1).length,
         pretrainSpamDocs: rest.filter((e) => e.label === 1 && pretrainSet.has(emailText(e, docChars))).length,
       },
-      baselines: { majority: splits.test.length === 0 ? 0 : Math.max(...testCounts) / splits.test.length },
+      baselines: { majority: splits.test.length === 0 ? 0 : Math.max(...shared.labelCounts.test) / splits.test.length },
     },
   };
 }
@@ -464,7 +480,6 @@ export function buildWordNetTask(synsets: readonly Synset[], options: WordNetTas
     (doc) => index.matches(doc) || heldDefinitions.some((d) => doc.includes(d)),
   );
 
-  const counts = (xs: readonly MultipleChoiceExample[]) => countLabels(xs.map((x) => x.label), k);
   return {
     task: 'wordnet',
     pretrainText: pretrain.text,
@@ -474,14 +489,7 @@ export function buildWordNetTask(synsets: readonly Synset[], options: WordNetTas
     stats: {
       task: 'wordnet',
       seed: options.seed,
-      sizes: { train: splits.train.length, valid: splits.valid.length, test: splits.test.length },
-      labelCounts: { train: counts(splits.train), valid: counts(splits.valid), test: counts(splits.test) },
-      pretrain: {
-        documents: pretrain.text.length,
-        chars: pretrain.text.reduce((a, d) => a + d.length, 0),
-        candidates: rest.length,
-        droppedNearDuplicates: pretrain.dropped,
-      },
+      ...splitStats(splits, k, pretrain, rest.length),
       source: {
         synsets: synsets.length,
         eligible: eligible.length,

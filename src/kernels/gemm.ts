@@ -471,7 +471,7 @@ function padded(o: Operand, nz: number, ni: number, nj: number, pi: number, pj: 
  * own contiguous axis: when o is contiguous along i (si = 1) rather than j, the
  * copy is i-fastest (si = 1, sj = pi), so each run of ni numbers is one block copy
  * instead of ni reads 4·sj bytes apart. During generation the key cache is such an
- * operand (B(k, n) of Q·Kᵀ is K[n, k]): copying it transposed took 2–10× as long,
+ * operand (B(k, n) of Q·Kᵀ is K[n, k]): copying it transposed took 2–12× as long,
  * and a layer's two attention products 1.4–1.7× the CPU time (bench/NOTES.md,
  * idea 26). The kernel then reads B's 4 lanes as a gather (the products are
  * small); it reads any strides, and the sums are the same.
