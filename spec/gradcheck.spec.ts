@@ -22,10 +22,12 @@
  *   float32 error is ~1e-6 of the tensor's largest entry, so the bound has a 30×
  *   margin, while a real mistake (a missing term, a wrong sign, a transposed
  *   product, a mask in the wrong place) is an O(1) relative error.
- * - The bound also allows 8 rounding floors ε₆₄·|L|/h of the central difference
- *   itself (`compareGrad` in gradref.ts): a tensor whose whole gradient is ~1e-11
- *   (an expert the router almost never picks) has an atol term smaller than the
- *   numeric gradient's last digit. Wherever the gradient is of a measurable size the
+ * - The bound also allows 8 rounding floors 2ε₆₄·|L|/h of the central difference
+ *   itself (`compareGrad` in gradref.ts; 2ε₆₄ = 2⁻⁵², one unit in the last place of a
+ *   loss of order 1): a tensor whose whole gradient is ~1e-10 (an expert the router
+ *   almost never picks; at seed 5 of variants.spec, largest entry 2.4e-10, so
+ *   ATOL·scale = 7e-15) has an atol term smaller than the numeric gradient's last
+ *   digit (2.2e-11 there). Wherever the gradient is of a measurable size the
  *   floor is orders of magnitude below ATOL·scale and changes nothing.
  *
  * Values are drawn far from the N(0, 0.02²) initialisation (weights ~0.3, gains

@@ -363,9 +363,9 @@ export function dot64(r: ArrayLike<number>, y: ArrayLike<number>): number {
 /**
  * Central difference (f(x + h·eᵢ) − f(x − h·eᵢ)) / 2h of `f` at entry i of `x`,
  * evaluated on a perturbed copy (x itself is left unchanged), with its rounding
- * floor: the two float64 losses are each rounded to ~ε₆₄·|L|, so the difference is
- * only known to ±ε₆₄·|L|/h (ε₆₄ = 2⁻⁵² here, one unit in the last place of a loss
- * of order 1; gradcheck.spec.ts's module documentation derives it).
+ * floor: the two float64 losses are each rounded to ~2⁻⁵²·|L| (`Number.EPSILON`, one
+ * unit in the last place of a loss of order 1: twice the unit roundoff ε₆₄ ≈ 1.1e-16
+ * of gradcheck.spec.ts's derivation), so the difference is only known to ±2⁻⁵²·|L|/h.
  */
 export function centralDiff(f: (x: Float64Array) => number, x: Float64Array, i: number, h: number): { numeric: number; roundoff: number } {
   const plusX = Float64Array.from(x);
@@ -393,7 +393,7 @@ const ROUNDOFF_FACTOR = 8;
  * over the whole tensor, or `tol.scale` if larger (float32 errors are relative to
  * the size of the terms that were summed, not to a result that happens to cancel to
  * nearly 0). Below the central difference's own rounding floor (`ROUNDOFF_FACTOR` of
- * ε₆₄·|L|/h, ~1e-10 for a loss of order 1) a difference cannot be seen at all: a
+ * 2⁻⁵²·|L|/h, ~2e-10 for a loss of order 1) a difference cannot be seen at all: a
  * tensor whose whole gradient is that small (an expert the router almost never
  * picks) is compared to within the floor.
  */

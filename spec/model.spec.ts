@@ -218,10 +218,10 @@ describe('causality', () => {
 
   /*
    * Invariant: attention weights above the causal diagonal are exactly 0 (not small):
-   * query i (absolute position P + i) gives weight 0 to every key j > P + i. The
-   * original mask adds −1e9 after scaling; exp(−1e9 − m) underflows to exactly 0
-   * in float32 and float64 alike. Also: the first position attends only to itself,
-   * so its row is exactly [1, 0, …, 0] (exp(0)/exp(0)).
+   * query i (absolute position T₀ + i, after T₀ cached ones) gives weight 0 to every
+   * key j > T₀ + i. The original mask adds −1e9 after scaling; exp(−1e9 − m)
+   * underflows to exactly 0 in float32 and float64 alike. Also: the first position
+   * attends only to itself, so its row is exactly [1, 0, …, 0] (exp(0)/exp(0)).
    */
   test('masked attention weights are exactly 0, with and without a key/value cache', async () => {
     await fc.assert(
@@ -229,11 +229,11 @@ describe('causality', () => {
         const params = randomParams(config, seed);
         const T = lengthFrom(tRaw, config, 2);
         const ids = randomIds(seed + 1, T, nTokenRows(config));
-        const P = 1 + (seed % (T - 1));
+        const T0 = 1 + (seed % (T - 1)); // cached positions
         const full = await forward(params, config, ids);
-        const first = await forward(params, config, ids.slice(0, P));
-        const rest = await forward(params, config, ids.slice(P), { past: first.present });
-        for (const [out, offset] of [[full, 0], [rest, P]] as const) {
+        const first = await forward(params, config, ids.slice(0, T0));
+        const rest = await forward(params, config, ids.slice(T0), { past: first.present });
+        for (const [out, offset] of [[full, 0], [rest, T0]] as const) {
           for (const probs of out.attentions) {
             const [H, Tq, S] = probs.shape;
             assert.equal(S, offset + Tq);

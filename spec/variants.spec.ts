@@ -70,22 +70,22 @@ describe('variant gradient checks: modules', () => {
 
   it('RoPE: dx = R(p)ᵀ·dy at every position offset', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 5 }), fc.constantFrom(2, 4, 6), fc.integer({ min: 0, max: 40 }), seedArb, async (H, T, dH, P, s) => {
+      fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 5 }), fc.constantFrom(2, 4, 6), fc.integer({ min: 0, max: 40 }), seedArb, async (H, T, dH, T0, s) => {
         const x = R.randn([H, T, dH], s);
         const r = R.randn([H, T, dH], s + 1);
         const f = (v: Float64Array): number => {
           const m = Float64Array.from(v); // [H, T, d_h] read as H blocks of a [T, d_h] matrix
           for (let h = 0; h < H; h++) {
             const block = m.subarray(h * T * dH, (h + 1) * T * dH);
-            R.rope64(block, T, dH, 0, 1, dH, P, 10000);
+            R.rope64(block, T, dH, 0, 1, dH, T0, 10000);
           }
           return R.dot64(r.data, m);
         };
-        check('dx', ropeBackward(r, P, 10000), f, R.f64(x));
+        check('dx', ropeBackward(r, T0, 10000), f, R.f64(x));
         // and the forward agrees with the float64 definition
-        const y = ropeForward(x, P, 10000);
+        const y = ropeForward(x, T0, 10000);
         const m = R.f64(x);
-        for (let h = 0; h < H; h++) R.rope64(m.subarray(h * T * dH, (h + 1) * T * dH), T, dH, 0, 1, dH, P, 10000);
+        for (let h = 0; h < H; h++) R.rope64(m.subarray(h * T * dH, (h + 1) * T * dH), T, dH, 0, 1, dH, T0, 10000);
         assert.ok(relErr(y.data, m) < 1e-6, `RoPE forward vs float64: ${relErr(y.data, m)}`);
       }),
       FC,

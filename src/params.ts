@@ -235,7 +235,7 @@ function normShapes(config: GPTConfig, name: string): [string, number[]][] {
 }
 
 /** One feed-forward network's parameters under `prefix` (`h.{i}.mlp.` or an expert's `h.{i}.mlp.experts.{e}.`): c_fc, (c_gate,) c_proj. */
-export function ffnParamShapes(config: GPTConfig, prefix: string): [string, number[]][] {
+function ffnParamShapes(config: GPTConfig, prefix: string): [string, number[]][] {
   const { n_embd: d, n_inner } = config;
   const up: [string, number[]][] = [[`${prefix}c_fc.weight`, [d, n_inner]], [`${prefix}c_fc.bias`, [n_inner]]];
   if (config.afn === 'swiglu') up.push([`${prefix}c_gate.weight`, [d, n_inner]], [`${prefix}c_gate.bias`, [n_inner]]);

@@ -145,11 +145,14 @@ export async function ffnForwardWith(w: FFNParams, config: GPTConfig, x: Tensor,
   return { y, x, u, g, drop };
 }
 
-/** Gradients of {@link ffnForward}: the input's and this layer's four parameters' (by name). */
+/** Gradients of {@link ffnForward} (and of `moe.ts`'s FFN sublayer): the input's and this layer's parameters' (by name). */
 export interface FFNGrads {
   /** dL/dx, [T, d] */
   readonly dx: Tensor;
-  /** `h.{layer}.mlp.c_fc.weight`, `.c_fc.bias`, `.c_proj.weight`, `.c_proj.bias`. */
+  /**
+   * `h.{layer}.mlp.c_fc.weight`, `.c_fc.bias`, (`.c_gate.*` with SwiGLU,) `.c_proj.weight`,
+   * `.c_proj.bias`; with experts, `.router.weight` and every expert's under `.experts.{e}.`.
+   */
   readonly grads: Readonly<Record<string, Tensor>>;
 }
 
