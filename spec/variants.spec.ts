@@ -415,6 +415,31 @@ describe('Pre-LN, SwiGLU and MoE invariants', () => {
     assert.deepEqual([...out.fraction], [0.5, 0.5]);
     assert.ok(Math.abs(out.aux - 1) < 1e-7, `aux = ${out.aux}`);
   });
+
+  /*
+   * With E = 2, k = 1, no router bias and x₁ = −x₀, the router logits of the two tokens
+   * are negatives of each other, so they choose different experts: f = (½, ½) for any
+   * router weights, and aux = 2·½·(P̄₀ + P̄₁) = 1 whatever the probabilities are. Its
+   * gradient is therefore exactly 0, and with dy = 0 (no LM gradient) the backward must
+   * give exactly zero router and input gradients, not float32 leftovers of Σp ≠ 1.
+   */
+  it('MoE: a balanced load gives the aux loss exactly zero gradient', async () => {
+    await fc.assert(
+      fc.asyncProperty(seedArb, async (s) => {
+        const config = makeConfig({ n_vocab: 5, n_ctx: 4, n_layer: 1, n_embd: 4, n_head: 1, n_inner: 3, n_experts: 2, experts_top_k: 1 });
+        const params = randomParams(config, s);
+        const x0 = R.randn([4], s + 1);
+        const x = tensor([2, 4], Float32Array.from([...x0.data, ...x0.data.map((v) => -v)]));
+        const fwd = (await moeForward(params, config, 0, x)) as MoEOutput;
+        assert.deepEqual([...fwd.fraction], [0.5, 0.5], 'the two tokens choose different experts');
+        const { dx, grads } = await mlpBackward(params, config, 0, fwd, zeros([2, 4]));
+        assert.ok(dx.data.every((v) => v === 0), `dx = ${[...dx.data]}`);
+        const dRouter = grads['h.0.mlp.router.weight'];
+        assert.ok(dRouter.data.every((v) => v === 0), `dW_router = ${[...dRouter.data]}`);
+      }),
+      { numRuns: 30 },
+    );
+  });
 });
 
 describe('variant configs', () => {

@@ -41,7 +41,7 @@
  *     dFFN_e input rows: d o_{t,e} = w_{t,e}·dỹ_t        → the expert's own backward (ffn.ts / swiglu.ts)
  *     dw_{t,e}  = dỹ_t · o_{t,e}
  *     dr_{t,e}  = w_{t,e}·(dw_{t,e} − Σ_{e′∈S_t} w_{t,e′}·dw_{t,e′})     (softmax over S_t; 0 for e ∉ S_t)
- *     dr_t     += p_t ⊙ (q − p_t·q),  q_e = c·E·f_e/T                 (aux through P̄: softmax backward)
+ *     dr_t     += p_t ⊙ (q − p_t·q),  q_e = c·E·f_e/T                 (aux through P̄: softmax backward; computed from q − q₀ so a balanced load gives exactly 0)
  *     dx_t      = Σ_{e∈S_t} (expert e's dx)_t + dr_t·W_routerᵀ
  *     dW_router = xᵀ·dr
  *
@@ -199,12 +199,17 @@ export async function moeBackward(params: Params, config: GPTConfig, layer: numb
   for (let t = 0; t < T; t++) {
     let dot = 0; // Σ w·dw over the chosen
     for (let j = 0; j < k; j++) dot += fwd.weights[t * k + j] * dw[t * k + j];
-    let dotAux = 0; // p_t·q
-    for (let e = 0; e < E; e++) dotAux += fwd.probs.data[t * E + e] * ((c * E * fwd.fraction[e]) / T);
+    // aux: p_t ⊙ (q − p_t·q), written as p_e·((q_e − q₀)·Σp − Σ_e′ p_e′·(q_e′ − q₀)), which
+    // is the same when Σp = 1 and exactly 0 when every q_e is equal (a balanced load,
+    // where aux is constant), instead of float32 leftovers of Σp ≠ 1.
+    const q = (e: number): number => (c * E * fwd.fraction[e]) / T; // q_e
+    let sumP = 0; // Σp
+    let dotAux = 0; // Σ p·(q − q₀)
     for (let e = 0; e < E; e++) {
-      const pe = fwd.probs.data[t * E + e];
-      dr[t * E + e] = pe * ((c * E * fwd.fraction[e]) / T - dotAux);
+      sumP += fwd.probs.data[t * E + e];
+      dotAux += fwd.probs.data[t * E + e] * (q(e) - q(0));
     }
+    for (let e = 0; e < E; e++) dr[t * E + e] = fwd.probs.data[t * E + e] * ((q(e) - q(0)) * sumP - dotAux);
     for (let j = 0; j < k; j++) dr[t * E + fwd.chosen[t * k + j]] += fwd.weights[t * k + j] * (dw[t * k + j] - dot);
   }
   const router = await conv1dBackward(fwd.x, moe.router.weight, tensor([T, E], dr)); // dx = dr·Wᵀ, dW = xᵀ·dr (its db is unused: no bias)
