@@ -24,11 +24,12 @@
  *   product, a mask in the wrong place) is an O(1) relative error.
  * - The bound also allows 8 rounding floors 2ε₆₄·|L|/h of the central difference
  *   itself (`compareGrad` in gradref.ts; 2ε₆₄ = 2⁻⁵², one unit in the last place of a
- *   loss of order 1): a tensor whose whole gradient is ~1e-10 (an expert the router
- *   almost never picks; at seed 5 of variants.spec, largest entry 2.4e-10, so
- *   ATOL·scale = 7e-15) has an atol term smaller than the numeric gradient's last
- *   digit (2.2e-11 there). Wherever the gradient is of a measurable size the
- *   floor is orders of magnitude below ATOL·scale and changes nothing.
+ *   loss of order 1): a tensor whose true gradient is 0 (at seed 5 of variants.spec
+ *   an expert that only the constant aux loss of a balanced load reaches; its
+ *   analytic gradient is exactly 0, so ATOL·scale = 0) still has a central difference
+ *   of one unit in the loss's last place over 2h (2.2e-11 there). Wherever the
+ *   gradient is of a measurable size the floor is orders of magnitude below
+ *   ATOL·scale and changes nothing.
  *
  * Values are drawn far from the N(0, 0.02²) initialisation (weights ~0.3, gains
  * 1 ± 0.3, biases ~0.1, inputs ~1) so that every nonlinearity is exercised.

@@ -379,10 +379,11 @@ export function centralDiff(f: (x: Float64Array) => number, x: Float64Array, i: 
 
 /**
  * How many central-difference rounding floors a difference may reach: the loss is a
- * long float64 sum whose rounding can reach a few units in its last place, and the
- * failure this allows for (seed 5 of variants.spec's "moe, top-1, Pre-LN LayerNorm",
- * an expert's gradient of 1.3e-11 against a difference of one unit in the last
- * place, 2.2e-11) is below one floor.
+ * long float64 sum whose rounding can reach a few units in its last place. The case
+ * this allows for (seed 5 of variants.spec's "moe, top-1, Pre-LN LayerNorm") is an
+ * expert whose true gradient is 0: the analytic one is exactly 0 and the central
+ * difference is one unit in the last place of the loss over 2h, 2.2e-11, below one
+ * floor.
  */
 const ROUNDOFF_FACTOR = 8;
 
